@@ -1,0 +1,41 @@
+"""`ci-orch plan`: show how a diff would be chunked and what reviewing it would cost."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ci_orch.cli._options import config_option, diff_source
+from ci_orch.cli._run import exits
+
+
+@click.command()
+@diff_source
+@config_option
+@click.option("--model", "provider_id", metavar="PROVIDER_ID", help="Plan for this provider.")
+@click.option("--budget", type=click.IntRange(min=1), help="Token budget per chunk (overrides).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--schema", is_flag=True, help="Print the JSON Schema of --format json and exit.")
+@exits
+def plan(
+    diff_file: Path | None,
+    base: str | None,
+    head: str | None,
+    config_path: Path | None,
+    provider_id: str | None,
+    budget: int | None,
+    fmt: str,
+    schema: bool,
+) -> int:
+    """Chunk the diff for a model and estimate the review cost. No API key needed."""
+    from ci_orch.cli import _plan_view as view
+    from ci_orch.plan.model import Plan
+
+    if schema:
+        click.echo(json.dumps(Plan.model_json_schema(), indent=2))
+        return 0
+    result = view.build(diff_file, base, head, config_path, provider_id, budget)
+    click.echo(view.as_json(result) if fmt == "json" else view.as_text(result))
+    return 0

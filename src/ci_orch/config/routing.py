@@ -1,0 +1,55 @@
+"""`routing:`: how a request picks its provider chain."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ci_orch.config.base import Frozen
+from ci_orch.config.providers import Capability, Tier
+
+Strategy = Literal["cost", "latency", "score", "round-robin", "weighted", "ladder", "consensus"]
+
+
+class ScoreWeights(Frozen):
+    capability: float = Field(0.4, ge=0)
+    cost: float = Field(0.25, ge=0)
+    performance: float = Field(0.2, ge=0)
+    preference: float = Field(0.15, ge=0)
+
+
+class PathRule(Frozen):
+    """Requests touching any of `paths` (globs) get these constraints."""
+
+    paths: tuple[str, ...] = Field(min_length=1)
+    tier: Tier | None = None
+    require_capabilities: tuple[Capability, ...] = ()
+    sensitive: bool = False
+
+
+class BreakerConfig(Frozen):
+    failure_threshold: int = Field(3, gt=0, description="consecutive health failures to open")
+    open_s: float = Field(60, gt=0, description="minimum open period; Retry-After extends it")
+    state_ttl_s: float = Field(900, gt=0, description="how long the ledger keeps breaker state")
+
+
+class RoutingConfig(Frozen):
+    strategy: Strategy = "score"
+    fallback: tuple[str, ...] = Field(
+        (), description="explicit provider order; overrides the strategy's order"
+    )
+    weights: ScoreWeights = ScoreWeights()
+    rules: tuple[PathRule, ...] = ()
+    sensitive_paths: tuple[str, ...] = ()
+    deadline_s: float = Field(900, gt=0, description="whole-run deadline")
+    max_attempts: int = Field(3, gt=0, description="attempts per provider before failing over")
+    backoff_base_s: float = Field(0.5, ge=0)
+    backoff_cap_s: float = Field(8.0, ge=0)
+    backoff_jitter: float = Field(
+        0.25, ge=0, le=1, description="share of each backoff wait taken off at random"
+    )
+    consensus_n: int = Field(2, ge=2)
+    breaker: BreakerConfig = BreakerConfig()
+    cache: bool = Field(True, description="serve identical requests from the ledger's cache")
+    cache_ttl_s: float = Field(7 * 86_400, gt=0, description="how long a cached response lives")

@@ -1,0 +1,53 @@
+"""The smaller top-level sections: review, ledger, report, telemetry."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ci_orch.config.base import Frozen
+
+Profile = Literal["general", "security", "performance", "style", "tests"]
+Enforcement = Literal["unrestricted", "standard", "design-first"]
+
+
+class PathFilter(Frozen):
+    include: tuple[str, ...] = ("**",)
+    exclude: tuple[str, ...] = ()
+    default_filters: bool = Field(
+        True, description="skip lockfiles, minified, generated and vendored files"
+    )
+
+
+class Chunking(Frozen):
+    context_lines: int = Field(3, ge=0, description="unchanged lines kept around each change")
+    overlap_lines: int = Field(3, ge=0, description="lines repeated when a hunk is split")
+    headroom_ratio: float = Field(
+        0.1, ge=0, lt=1, description="share of the window kept free for tokenizer drift"
+    )
+    prompt_overhead_tokens: int = Field(1500, ge=0, description="system prompt and instructions")
+
+
+class ReviewConfig(Frozen):
+    paths: PathFilter = PathFilter()
+    chunking: Chunking = Chunking()
+    profiles: tuple[Profile, ...] = ("general",)
+    enforcement: Enforcement = "standard"
+    instructions_file: str | None = None
+    max_findings: int = Field(50, gt=0)
+
+
+class LedgerConfig(Frozen):
+    url: str = "sqlite:///.ci-orch/ledger.sqlite"
+
+
+class ReportConfig(Frozen):
+    dir: str = "ci-orch-report"
+
+
+class TelemetryConfig(Frozen):
+    audit_log: str | None = None
+    log_content: bool = False
+    prometheus_pushgateway: str | None = None
+    otlp_endpoint: str | None = None

@@ -1,0 +1,41 @@
+"""YAML loading that remembers the line of every key, so errors can name it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+KeyPath = tuple[str | int, ...]
+
+
+def load_with_lines(path: Path) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse `path`; return the data and a map from key path to 1-based line."""
+    text = path.read_text(encoding="utf-8")
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    data = yaml.safe_load(text)
+    lines: dict[KeyPath, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(node: yaml.Node, at: KeyPath, lines: dict[KeyPath, int]) -> None:
+    lines.setdefault(at, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            here = (*at, str(key.value))
+            lines[here] = key.start_mark.line + 1
+            _walk(value, here, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, (*at, index), lines)
+
+
+def line_of(loc: KeyPath, lines: dict[KeyPath, int]) -> int | None:
+    """The line of `loc`, or of its nearest ancestor that is in the file."""
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None

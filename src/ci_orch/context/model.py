@@ -1,0 +1,40 @@
+"""Where a run happens and what it looks at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ci_orch.errors import CiOrchError, ExitCode
+
+Platform = Literal["github", "gitlab", "local"]
+
+
+class NothingToReview(CiOrchError):
+    """The event carries no change to review (a tag push, a closed PR, an issue comment...)."""
+
+    exit_code = ExitCode.OK
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineContext:
+    platform: Platform
+    event: str
+    workspace: Path
+    repo: str | None = None  # owner/name, group/project, or None locally
+    number: int | None = None  # PR or MR number (GitLab: iid)
+    base_sha: str | None = None
+    head_sha: str | None = None
+    # When there is no base SHA (a new branch, a manual run): diff from the merge base with this.
+    base_ref: str | None = None
+    actor: str | None = None
+    is_fork: bool = False
+    title: str = ""  # attacker-controlled: prompts treat it as data
+    body: str = ""
+    api_url: str | None = None
+    project_id: str | None = None  # GitLab numeric id of the target project
+
+    @property
+    def is_change_request(self) -> bool:
+        return self.number is not None

@@ -1,0 +1,75 @@
+"""What reviewing a diff would cost with each configured provider (no call is made)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ci_orch.config.model import Config
+from ci_orch.config.providers import ProviderConfig
+from ci_orch.diff.model import Diff
+from ci_orch.plan.model import Plan
+from ci_orch.plan.planner import Target, plan_review
+from ci_orch.plan.tokens import tokenizer_for
+
+# Used when no provider is configured: a common 128k-window model, counted with o200k.
+DEFAULT_TARGET_NAME = "default (o200k_base, 128k window)"
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    provider: str
+    model: str
+    chunks: int
+    input_tokens: int
+    input_usd: float
+    worst_case_usd: float  # every chunk answered with max_output_tokens: what budgets reserve
+
+
+def target_for(provider: ProviderConfig) -> Target:
+    return Target(
+        name=provider.model,
+        context_window=provider.context_window,
+        max_output_tokens=provider.max_output_tokens,
+        tokenizer=tokenizer_for(provider.type, provider.model),
+    )
+
+
+def default_target() -> Target:
+    return Target(DEFAULT_TARGET_NAME, 128_000, 4096, tokenizer_for("openai", "gpt-4o"))
+
+
+def choose_target(config: Config, provider_id: str | None) -> Target:
+    """--model, else the first of routing.fallback, else the first provider, else a default."""
+    if provider_id is not None:
+        try:
+            return target_for(config.provider(provider_id))
+        except KeyError:
+            known = ", ".join(p.id for p in config.providers) or "none configured"
+            raise KeyError(f"--model {provider_id!r} is not a configured provider ({known})") from None
+    first = config.routing.fallback[:1] or tuple(p.id for p in config.providers[:1])
+    return target_for(config.provider(first[0])) if first else default_target()
+
+
+def estimate_costs(diff: Diff, config: Config, budget: int | None = None) -> list[Estimate]:
+    estimates = []
+    for provider in config.providers:
+        plan = plan_review(
+            diff, target_for(provider), paths=config.review.paths,
+            chunking=config.review.chunking, budget=budget,
+        )
+        estimates.append(_estimate(provider, plan, config.review.chunking.prompt_overhead_tokens))
+    return estimates
+
+
+def _estimate(provider: ProviderConfig, plan: Plan, overhead: int) -> Estimate:
+    price = provider.unit_price
+    tokens = sum(c.tokens + overhead for c in plan.chunks)
+    worst_output = len(plan.chunks) * provider.max_output_tokens
+    return Estimate(
+        provider=provider.id,
+        model=provider.model,
+        chunks=len(plan.chunks),
+        input_tokens=tokens,
+        input_usd=price.cost(tokens, 0),
+        worst_case_usd=price.cost(tokens, worst_output),
+    )

@@ -1,0 +1,129 @@
+"""(task, changes, target model) -> chunks. Every added line of every included file lands in
+exactly one chunk, at any budget; each chunk's text fits the budget, counted exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ci_orch.config.sections import Chunking, PathFilter
+from ci_orch.diff.filters import select_files
+from ci_orch.diff.model import Diff, FileChange
+from ci_orch.errors import UsageError
+from ci_orch.plan.model import Chunk, Plan, SkippedFile
+from ci_orch.plan.pieces import HUNK_HEADER_RESERVE, LineTooLong, Piece, cut_file
+from ci_orch.plan.tokens import Tokenizer
+
+MIN_BUDGET = 2 * HUNK_HEADER_RESERVE + 64
+_MAX_REPACKS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The model a plan is cut for."""
+
+    name: str
+    context_window: int
+    max_output_tokens: int
+    tokenizer: Tokenizer
+
+
+def chunk_budget(target: Target, chunking: Chunking) -> int:
+    """Window minus output reserve minus prompt overhead minus headroom."""
+    return int(
+        target.context_window
+        - target.max_output_tokens
+        - chunking.prompt_overhead_tokens
+        - target.context_window * chunking.headroom_ratio
+    )
+
+
+def plan_review(
+    diff: Diff,
+    target: Target,
+    *,
+    paths: PathFilter,
+    chunking: Chunking,
+    budget: int | None = None,
+) -> Plan:
+    budget = chunk_budget(target, chunking) if budget is None else budget
+    if budget < MIN_BUDGET:
+        raise UsageError(
+            f"chunk budget of {budget} tokens is too small for {target.name}; use at least "
+            f"{MIN_BUDGET} (--budget, or a larger context_window / smaller max_output_tokens)"
+        )
+    selection = select_files(diff, paths)
+    skipped = [SkippedFile(path=s.path, reason=s.reason) for s in selection.skipped]
+    tok = target.tokenizer
+    effective = tok.raw_budget(budget)
+    for _ in range(_MAX_REPACKS):
+        pieces, too_long = _cut_all(selection.files, effective, tok, chunking.overlap_lines)
+        chunks = _pack(pieces, effective, tok)
+        overshoot = max((c.tokens - budget for c in chunks), default=0)
+        if overshoot <= 0:
+            break
+        # Token counts are not exactly additive across line joins; shrink and pack again.
+        effective -= overshoot + 8
+    else:  # pragma: no cover - would need a tokenizer that is wildly non-additive
+        raise RuntimeError("chunk packing did not converge")
+    skipped += [SkippedFile(path=p, reason="line-too-long") for p in too_long]
+    included = {f.path for f in selection.files} - set(too_long)
+    return Plan(
+        model=target.name,
+        budget_tokens=budget,
+        tokenizer=tok.name,
+        tokenizer_exact=tok.exact,
+        added_lines_total=sum(f.added_count for f in selection.files if f.path in included),
+        added_lines_planned=sum(len(c.added_lines) for c in chunks),
+        chunks=tuple(chunks),
+        skipped_files=tuple(skipped),
+    )
+
+
+def _cut_all(
+    files: tuple[FileChange, ...], raw_budget: int, tok: Tokenizer, overlap: int
+) -> tuple[list[Piece], list[str]]:
+    """Pieces in raw (unpadded) tokens; the padding is applied once, to whole chunks."""
+    memo: dict[str, int] = {}
+
+    def count(texts: list[str]) -> list[int]:
+        # Diffs repeat lines (blank lines, braces, imports): count each distinct text once.
+        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        memo.update(zip(missing, tok.raw_counts(missing), strict=True))
+        return [memo[t] for t in texts]
+
+    pieces: list[Piece] = []
+    too_long: list[str] = []
+    for index, file in enumerate(files):
+        try:
+            pieces.extend(cut_file(index, file, raw_budget, count, overlap))
+        except LineTooLong:
+            too_long.append(file.path)
+    return pieces, too_long
+
+
+def _pack(pieces: list[Piece], raw_budget: int, tok: Tokenizer) -> list[Chunk]:
+    """First-fit decreasing (near the minimum number of chunks), then back into diff order."""
+    bins: list[list[Piece]] = []
+    used: list[int] = []
+    for piece in sorted(pieces, key=lambda p: (-p.raw_tokens, p.order)):
+        for i, load in enumerate(used):
+            if load + piece.raw_tokens <= raw_budget:
+                bins[i].append(piece)
+                used[i] += piece.raw_tokens
+                break
+        else:
+            bins.append([piece])
+            used.append(piece.raw_tokens)
+    ordered = sorted((sorted(b, key=lambda p: p.order) for b in bins), key=lambda b: b[0].order)
+    texts = ["".join(p.text for p in b) for b in ordered]
+    counts = [tok.pad(n) for n in tok.raw_counts(texts)]
+    return [
+        Chunk(
+            id=f"c{i + 1:03d}",
+            tokens=n,
+            text=text,
+            files=tuple(dict.fromkeys(p.path for p in b)),
+            added_lines=tuple(a for p in b for a in p.added),
+        )
+        for i, (b, text, n) in enumerate(zip(ordered, texts, counts, strict=True))
+    ]
