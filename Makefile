@@ -18,6 +18,7 @@ lint: install
 	$(BIN)/mypy
 
 test: install lint
+	bash scripts/install-test-deps.sh
 	$(BIN)/pytest -q
 
 bench: install

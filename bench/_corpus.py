@@ -20,8 +20,19 @@ def _sdist(version: str) -> Path:
         return found[0]
     CACHE.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-         f"{PROJECT}=={version}", "-d", str(CACHE)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"{PROJECT}=={version}",
+            "-d",
+            str(CACHE),
+        ],
         check=True,
     )
     return sorted(CACHE.glob(f"[Dd]jango-{version}.tar.gz"))[0]
@@ -42,9 +53,20 @@ def big_diff() -> bytes:
     if not out.exists():
         old, new = _tree(OLD), _tree(NEW)
         done = subprocess.run(
-            ["git", "diff", "--no-index", "--no-color", "--find-renames",
-             f"--src-prefix=a/", f"--dst-prefix=b/", old.name, new.name],
-            cwd=CACHE, capture_output=True, check=False,
+            [
+                "git",
+                "diff",
+                "--no-index",
+                "--no-color",
+                "--find-renames",
+                "--src-prefix=a/",
+                "--dst-prefix=b/",
+                old.name,
+                new.name,
+            ],
+            cwd=CACHE,
+            capture_output=True,
+            check=False,
         )
         # Strip the release folder names so paths read as repo-relative.
         text = done.stdout.replace(f"a/{old.name}/".encode(), b"a/")

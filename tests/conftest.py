@@ -13,10 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT.parent / "shared" / "contracts"
 
 
+def skip_or_fail(reason: str) -> None:
+    """Skip a test whose prerequisite is missing; under CI (CI=true) that is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and a test prerequisite is missing: {reason}")
+    pytest.skip(reason)
+
+
 def require_contracts() -> Path:
     """The shared contracts folder; missing = skip here, and .ci/run makes that an error."""
     if not CONTRACTS.is_dir():
-        pytest.skip(
+        skip_or_fail(
             f"{CONTRACTS} not found: place the project's shared/ folder beside the checkout "
             "(see shared/contracts/README.md for where each file comes from)"
         )

@@ -13,15 +13,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def diff_source(func: F) -> F:
     """--diff-file | --base/--head | (nothing: auto from CI or the local branch)."""
+    func = click.option("--head", metavar="REF", help="Head ref (default HEAD).")(func)
     func = click.option(
-        "--head", metavar="REF", help="Head ref (default HEAD)."
-    )(func)
-    func = click.option(
-        "--base", metavar="REF",
+        "--base",
+        metavar="REF",
         help="Base ref (default: merge base with the default branch, or the CI event's base).",
     )(func)
     func = click.option(
-        "--diff-file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+        "--diff-file",
+        type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
         help="A unified diff to read ('-' for stdin) instead of asking git.",
     )(func)
     return func
@@ -29,6 +29,8 @@ def diff_source(func: F) -> F:
 
 def config_option(func: F) -> F:
     return click.option(
-        "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
         help="Config file (default: .ai-orchestrator.yml, else zero-config from env keys).",
     )(func)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from ci_orch.config import load_config
 from ci_orch.context import load_changes
 from ci_orch.errors import UsageError
-from ci_orch.plan.estimate import Estimate, choose_target, estimate_costs
-from ci_orch.plan.model import Plan
+from ci_orch.plan.estimate import choose_target, estimate_costs
+from ci_orch.plan.model import Estimate, Plan, PlanDocument
 from ci_orch.plan.planner import plan_review
 
 
@@ -30,29 +29,34 @@ def build(
     budget: int | None,
 ) -> PlanView:
     config = load_config(config_path)
-    changes = load_changes(diff_file, base, head, context_lines=config.review.chunking.context_lines)
+    changes = load_changes(
+        diff_file, base, head, context_lines=config.review.chunking.context_lines
+    )
     try:
         target = choose_target(config, provider_id)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
     plan = plan_review(
-        changes.diff, target, paths=config.review.paths,
-        chunking=config.review.chunking, budget=budget,
+        changes.diff,
+        target,
+        paths=config.review.paths,
+        chunking=config.review.chunking,
+        budget=budget,
     )
     return PlanView(plan, estimate_costs(changes.diff, config, budget), changes.source)
 
 
 def as_json(view: PlanView) -> str:
-    data = view.plan.model_dump(mode="json")
-    data["estimates"] = [asdict(e) for e in view.estimates]
-    return json.dumps(data, indent=2)
+    doc = PlanDocument(**dict(view.plan), estimates=tuple(view.estimates))
+    return doc.model_dump_json(indent=2)
 
 
 def as_text(view: PlanView) -> str:
     plan = view.plan
+    counted = plan.tokenizer + ("" if plan.tokenizer_exact else ", estimated")
     lines = [
         f"Plan for {plan.model}: {len(plan.chunks)} chunk(s), budget {plan.budget_tokens} tokens "
-        f"({plan.tokenizer}{'' if plan.tokenizer_exact else ', estimated'}), diff from {view.source}",
+        f"({counted}), diff from {view.source}",
         f"Added lines: {plan.added_lines_planned} of {plan.added_lines_total} planned "
         f"({plan.coverage:.1%} coverage)",
         "",
@@ -70,12 +74,19 @@ def as_text(view: PlanView) -> str:
 
 def _estimates_table(estimates: list[Estimate]) -> str:
     if not estimates:
-        return "No provider configured: set OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or " \
+        return (
+            "No provider configured: set OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or "
             "OLLAMA_HOST, or write .ai-orchestrator.yml, to see costs."
-    rows = [f"{'provider':<20}{'model':<28}{'chunks':>7}{'input tok':>11}{'input $':>10}{'worst $':>10}"]
+        )
+    rows = [
+        f"{'provider':<20}{'model':<28}{'chunks':>7}{'input tok':>11}{'input $':>10}{'worst $':>10}"
+    ]
     rows += [
         f"{e.provider:<20}{e.model:<28}{e.chunks:>7}{e.input_tokens:>11}"
         f"{e.input_usd:>10.4f}{e.worst_case_usd:>10.4f}"
         for e in estimates
     ]
-    return "Estimated review cost (worst $: every chunk answered with max_output_tokens):\n" + "\n".join(rows)
+    return (
+        "Estimated review cost (worst $: every chunk answered with max_output_tokens):\n"
+        + "\n".join(rows)
+    )

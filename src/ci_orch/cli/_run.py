@@ -18,7 +18,9 @@ log = logging.getLogger("ci_orch")
 
 def configure_logging(verbose: int) -> None:
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="ci-orch: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="ci-orch: %(levelname)s: %(message)s", stream=sys.stderr
+    )
 
 
 def exits(func: Callable[P, int]) -> Callable[P, None]:

@@ -31,10 +31,10 @@ def plan(
 ) -> int:
     """Chunk the diff for a model and estimate the review cost. No API key needed."""
     from ci_orch.cli import _plan_view as view
-    from ci_orch.plan.model import Plan
+    from ci_orch.plan.model import PlanDocument
 
     if schema:
-        click.echo(json.dumps(Plan.model_json_schema(), indent=2))
+        click.echo(json.dumps(PlanDocument.model_json_schema(), indent=2))
         return 0
     result = view.build(diff_file, base, head, config_path, provider_id, budget)
     click.echo(view.as_json(result) if fmt == "json" else view.as_text(result))

@@ -9,20 +9,35 @@ from typing import Any
 _DISCOVERABLE: tuple[tuple[str, dict[str, Any]], ...] = (
     (
         "ANTHROPIC_API_KEY",
-        {"id": "anthropic", "type": "anthropic", "model": "claude-sonnet-4-5",
-         "context_window": 200_000, "tier": "premium",
-         "capabilities": ["review", "generate", "long-context"]},
+        {
+            "id": "anthropic",
+            "type": "anthropic",
+            "model": "claude-sonnet-4-5",
+            "context_window": 200_000,
+            "tier": "premium",
+            "capabilities": ["review", "generate", "long-context"],
+        },
     ),
     (
         "OPENAI_API_KEY",
-        {"id": "openai", "type": "openai", "model": "gpt-4o-mini",
-         "context_window": 128_000, "tier": "economy"},
+        {
+            "id": "openai",
+            "type": "openai",
+            "model": "gpt-4o-mini",
+            "context_window": 128_000,
+            "tier": "economy",
+        },
     ),
     (
         "GEMINI_API_KEY",
-        {"id": "gemini", "type": "gemini", "model": "gemini-2.5-flash",
-         "context_window": 1_000_000, "tier": "standard",
-         "capabilities": ["review", "generate", "long-context"]},
+        {
+            "id": "gemini",
+            "type": "gemini",
+            "model": "gemini-2.5-flash",
+            "context_window": 1_000_000,
+            "tier": "standard",
+            "capabilities": ["review", "generate", "long-context"],
+        },
     ),
 )
 
@@ -33,7 +48,13 @@ def discover_providers(env: Mapping[str, str]) -> list[dict[str, Any]]:
     if host:
         url = host if "://" in host else f"http://{host}"
         found.append(
-            {"id": "ollama", "type": "ollama", "model": env.get("CI_ORCH_OLLAMA_MODEL", "llama3.1"),
-             "base_url": url, "context_window": 32_768, "tier": "local"}
+            {
+                "id": "ollama",
+                "type": "ollama",
+                "model": env.get("CI_ORCH_OLLAMA_MODEL", "llama3.1"),
+                "base_url": url,
+                "context_window": 32_768,
+                "tier": "local",
+            }
         )
     return found

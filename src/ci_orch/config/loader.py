@@ -66,15 +66,18 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[KeyPath, int]]:
     try:
         data, lines = load_with_lines(path)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark, opened = exc.problem_mark, exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {exc.problem}") from None
+        started = f" ({exc.context} at line {opened.line + 1})" if opened and exc.context else ""
+        raise ConfigError(f"{where}: not valid YAML: {exc.problem}{started}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
     if data is None:
         return {}, lines
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: the config must be a mapping of keys (version, providers, ...)")
+        raise ConfigError(
+            f"{path}:1: the config must be a mapping of keys (version, providers, ...)"
+        )
     return data, lines
 
 

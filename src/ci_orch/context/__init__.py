@@ -5,6 +5,10 @@ from ci_orch.context.detect import detect_context, detect_platform
 from ci_orch.context.model import NothingToReview, PipelineContext
 
 __all__ = [
-    "Changes", "NothingToReview", "PipelineContext", "detect_context", "detect_platform",
+    "Changes",
+    "NothingToReview",
+    "PipelineContext",
+    "detect_context",
+    "detect_platform",
     "load_changes",
 ]

@@ -37,11 +37,17 @@ def load_changes(
     workspace = repo or Path.cwd()
     if diff_file is not None:
         if base or head:
-            raise UsageError("--diff-file cannot be combined with --base/--head; pass one or the other")
-        return Changes(_context_or_local(env, workspace), _read_diff(diff_file), f"file {diff_file}")
+            raise UsageError(
+                "--diff-file cannot be combined with --base/--head; pass one or the other"
+            )
+        return Changes(
+            _context_or_local(env, workspace), _read_diff(diff_file), f"file {diff_file}"
+        )
     if base or head:
         context = replace(
-            _context_or_local(env, workspace), base_sha=base, head_sha=head or "HEAD",
+            _context_or_local(env, workspace),
+            base_sha=base,
+            head_sha=head or "HEAD",
             base_ref=None if base else "default-branch",
         )
     else:

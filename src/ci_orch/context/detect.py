@@ -8,7 +8,7 @@ from pathlib import Path
 from ci_orch.context.github import github_context
 from ci_orch.context.gitlab import gitlab_context
 from ci_orch.context.local import local_context
-from ci_orch.context.model import Platform, PipelineContext
+from ci_orch.context.model import PipelineContext, Platform
 
 
 def detect_platform(env: Mapping[str, str]) -> Platform:

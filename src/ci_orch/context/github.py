@@ -70,7 +70,9 @@ def _pull_request(payload: Mapping[str, Any]) -> dict[str, Any]:
 def _push(payload: Mapping[str, Any]) -> dict[str, Any]:
     ref = str(payload.get("ref", ""))
     if not ref.startswith("refs/heads/"):
-        raise NothingToReview(f"nothing to review: push of {ref or 'an unknown ref'} (not a branch)")
+        raise NothingToReview(
+            f"nothing to review: push of {ref or 'an unknown ref'} (not a branch)"
+        )
     if payload.get("deleted") or payload.get("after") == _ZERO:
         raise NothingToReview(f"nothing to review: branch {ref} was deleted")
     before = payload.get("before")
@@ -87,7 +89,9 @@ def _payload(env: Mapping[str, str]) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read the GitHub event payload (GITHUB_EVENT_PATH): {exc}")
+        raise UsageError(
+            f"{path}: cannot read the GitHub event payload (GITHUB_EVENT_PATH): {exc}"
+        ) from None
     return data if isinstance(data, dict) else {}
 
 

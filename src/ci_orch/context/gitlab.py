@@ -28,9 +28,11 @@ def gitlab_context(env: Mapping[str, str]) -> PipelineContext:
             base,
             number=int(env["CI_MERGE_REQUEST_IID"]),
             base_sha=env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"),
-            # In merged-results pipelines CI_COMMIT_SHA is the merge commit; the source head is this.
+            # Merged-results pipelines: CI_COMMIT_SHA is the merge commit; this is the source head.
             head_sha=env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA") or env.get("CI_COMMIT_SHA"),
-            is_fork=bool(source_project and source_project != env.get("CI_MERGE_REQUEST_PROJECT_ID")),
+            is_fork=bool(
+                source_project and source_project != env.get("CI_MERGE_REQUEST_PROJECT_ID")
+            ),
             title=env.get("CI_MERGE_REQUEST_TITLE", ""),
             body=env.get("CI_MERGE_REQUEST_DESCRIPTION", ""),
         )

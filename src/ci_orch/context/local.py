@@ -7,7 +7,9 @@ from pathlib import Path
 from ci_orch.context.model import PipelineContext
 
 
-def local_context(workspace: Path, base: str | None = None, head: str | None = None) -> PipelineContext:
+def local_context(
+    workspace: Path, base: str | None = None, head: str | None = None
+) -> PipelineContext:
     """Default base: the merge base of HEAD with the default branch (resolved in changes.py)."""
     return PipelineContext(
         platform="local",

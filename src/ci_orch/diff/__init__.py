@@ -5,6 +5,14 @@ from ci_orch.diff.model import Diff, DiffLineMap, FileChange, Hunk, Line, Side
 from ci_orch.diff.parse import parse_diff
 
 __all__ = [
-    "Diff", "DiffLineMap", "FileChange", "Hunk", "Line", "Selection", "Side", "Skipped",
-    "parse_diff", "select_files",
+    "Diff",
+    "DiffLineMap",
+    "FileChange",
+    "Hunk",
+    "Line",
+    "Selection",
+    "Side",
+    "Skipped",
+    "parse_diff",
+    "select_files",
 ]

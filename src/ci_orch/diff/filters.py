@@ -10,21 +10,60 @@ from ci_orch.diff.model import Diff, FileChange
 
 # Files no reviewer reads line by line. Each entry: (reason, globs).
 DEFAULT_SKIPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("lockfile", (
-        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb",
-        "poetry.lock", "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "go.sum",
-        "composer.lock", "Gemfile.lock", "Podfile.lock", "packages.lock.json", "mix.lock",
-        "pubspec.lock", "flake.lock", "*.lock",
-    )),
+    (
+        "lockfile",
+        (
+            "package-lock.json",
+            "npm-shrinkwrap.json",
+            "yarn.lock",
+            "pnpm-lock.yaml",
+            "bun.lockb",
+            "poetry.lock",
+            "Pipfile.lock",
+            "uv.lock",
+            "pdm.lock",
+            "Cargo.lock",
+            "go.sum",
+            "composer.lock",
+            "Gemfile.lock",
+            "Podfile.lock",
+            "packages.lock.json",
+            "mix.lock",
+            "pubspec.lock",
+            "flake.lock",
+            "*.lock",
+        ),
+    ),
     ("minified", ("*.min.js", "*.min.css", "*.min.mjs", "*.js.map", "*.css.map", "*.bundle.js")),
-    ("generated", (
-        "*_pb2.py", "*_pb2.pyi", "*_pb2_grpc.py", "*.pb.go", "*.pb.cc", "*.pb.h", "*.g.dart",
-        "*.generated.*", "*.gen.go", "*_generated.go", "**/__snapshots__/**", "*.snap",
-    )),
-    ("vendored", (
-        "vendor/**", "**/vendor/**", "node_modules/**", "**/node_modules/**",
-        "third_party/**", "**/third_party/**", "**/site-packages/**",
-    )),
+    (
+        "generated",
+        (
+            "*_pb2.py",
+            "*_pb2.pyi",
+            "*_pb2_grpc.py",
+            "*.pb.go",
+            "*.pb.cc",
+            "*.pb.h",
+            "*.g.dart",
+            "*.generated.*",
+            "*.gen.go",
+            "*_generated.go",
+            "**/__snapshots__/**",
+            "*.snap",
+        ),
+    ),
+    (
+        "vendored",
+        (
+            "vendor/**",
+            "**/vendor/**",
+            "node_modules/**",
+            "**/node_modules/**",
+            "third_party/**",
+            "**/third_party/**",
+            "**/site-packages/**",
+        ),
+    ),
 )
 
 

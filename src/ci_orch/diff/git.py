@@ -61,6 +61,15 @@ def merge_base(repo: Path, a: str, b: str) -> str:
 def diff(repo: Path, base: str, head: str, *, context: int = 3) -> bytes:
     """`git diff base head` with rename detection and no user diff drivers or colours."""
     return git(
-        repo, "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames",
-        "--submodule=short", f"--unified={context}", base, head, "--",
+        repo,
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--find-renames",
+        "--submodule=short",
+        f"--unified={context}",
+        base,
+        head,
+        "--",
     )

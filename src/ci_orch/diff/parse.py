@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import re
 
-from unidiff import PatchedFile, PatchSet, UnidiffParseError
-from unidiff.patch import Hunk as UHunk
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import Hunk as UHunk  # noqa: I001
+from unidiff.patch import PatchedFile, PatchSet
 
 from ci_orch.diff.model import Diff, FileChange, FileStatus, Hunk, Line, LineKind
 from ci_orch.errors import DiffError

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ci_orch.config.model import Config
 from ci_orch.config.providers import ProviderConfig
 from ci_orch.diff.model import Diff
-from ci_orch.plan.model import Plan
+from ci_orch.plan.model import Estimate, Plan
 from ci_orch.plan.planner import Target, plan_review
 from ci_orch.plan.tokens import tokenizer_for
 
 # Used when no provider is configured: a common 128k-window model, counted with o200k.
 DEFAULT_TARGET_NAME = "default (o200k_base, 128k window)"
-
-
-@dataclass(frozen=True, slots=True)
-class Estimate:
-    provider: str
-    model: str
-    chunks: int
-    input_tokens: int
-    input_usd: float
-    worst_case_usd: float  # every chunk answered with max_output_tokens: what budgets reserve
 
 
 def target_for(provider: ProviderConfig) -> Target:
@@ -45,7 +33,9 @@ def choose_target(config: Config, provider_id: str | None) -> Target:
             return target_for(config.provider(provider_id))
         except KeyError:
             known = ", ".join(p.id for p in config.providers) or "none configured"
-            raise KeyError(f"--model {provider_id!r} is not a configured provider ({known})") from None
+            raise KeyError(
+                f"--model {provider_id!r} is not a configured provider ({known})"
+            ) from None
     first = config.routing.fallback[:1] or tuple(p.id for p in config.providers[:1])
     return target_for(config.provider(first[0])) if first else default_target()
 
@@ -54,8 +44,11 @@ def estimate_costs(diff: Diff, config: Config, budget: int | None = None) -> lis
     estimates = []
     for provider in config.providers:
         plan = plan_review(
-            diff, target_for(provider), paths=config.review.paths,
-            chunking=config.review.chunking, budget=budget,
+            diff,
+            target_for(provider),
+            paths=config.review.paths,
+            chunking=config.review.chunking,
+            budget=budget,
         )
         estimates.append(_estimate(provider, plan, config.review.chunking.prompt_overhead_tokens))
     return estimates

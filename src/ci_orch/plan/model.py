@@ -44,3 +44,20 @@ class Plan(_Out):
     @property
     def coverage(self) -> float:
         return self.added_lines_planned / self.added_lines_total if self.added_lines_total else 1.0
+
+
+class Estimate(_Out):
+    provider: str
+    model: str
+    chunks: int
+    input_tokens: int
+    input_usd: float
+    worst_case_usd: float = Field(
+        description="every chunk answered with max_output_tokens: what budgets reserve"
+    )
+
+
+class PlanDocument(Plan):
+    """What `ci-orch plan --format json` prints: the plan plus a cost estimate per provider."""
+
+    estimates: tuple[Estimate, ...] = ()

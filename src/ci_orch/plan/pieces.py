@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ci_orch.diff.model import FileChange, Hunk, Line
+from ci_orch.diff.model import FileChange, Hunk
 from ci_orch.plan.render import file_header, hunk_header, render_line
 
 # A rendered hunk header costs a handful of tokens; this bound keeps the arithmetic simple and safe.
@@ -86,62 +86,55 @@ def _piece(path: str, index: int, header: str, header_cost: int, segs: list[_Seg
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _HunkLines:
+    """One hunk with its lines rendered and counted once, ready to be cut into segments."""
+
+    path: str
+    index: int
+    hunk: Hunk
+    rendered: list[str]
+    costs: list[int]
+    count: Counter
+
+    def segment(self, begin: int, end: int, lead: int = 0, part: int = 0) -> _Segment:
+        """Lines [begin, end) under their own header; the first `lead` are overlap context.
+        `part` numbers the pieces of a split hunk (0: not split)."""
+        lines = self.hunk.lines[begin:end]
+        label = f" (part {part})" if part else ""
+        texts = [hunk_header(lines, self.hunk.section, label)]
+        texts += [render_line(ln, as_context=True) for ln in lines[:lead]]
+        texts += self.rendered[begin + lead : end]
+        owned = tuple(
+            (self.path, ln.new_no) for ln in lines[lead:] if ln.kind == "added" and ln.new_no
+        )
+        return _Segment("".join(texts), sum(self.count(texts)), owned, (self.index, part))
+
+
 def _hunk_segments(
     path: str, h_index: int, hunk: Hunk, room: int, count: Counter, overlap: int
 ) -> list[_Segment]:
     rendered = [render_line(line) for line in hunk.lines]
-    costs = count(rendered)
-    if max(costs, default=0) > room:
+    view = _HunkLines(path, h_index, hunk, rendered, count(rendered), count)
+    if max(view.costs, default=0) > room:
         raise LineTooLong(path)
-    if sum(costs) <= room:
-        return [_segment(path, (h_index, 0), hunk.lines, hunk.section, rendered, costs, 0, count)]
-    return _split(path, h_index, hunk, rendered, costs, room, overlap, count)
+    if sum(view.costs) <= room:
+        return [view.segment(0, len(rendered))]
+    return _split(view, room, overlap)
 
 
-def _split(
-    path: str,
-    h_index: int,
-    hunk: Hunk,
-    rendered: list[str],
-    costs: list[int],
-    room: int,
-    overlap: int,
-    count: Counter,
-) -> list[_Segment]:
-    """Split a hunk that is too big on line boundaries; each part repeats `overlap` lines."""
+def _split(view: _HunkLines, room: int, overlap: int) -> list[_Segment]:
+    """Split a hunk on line boundaries; each part after the first repeats `overlap` lines."""
+    costs, start = view.costs, 0
     parts: list[_Segment] = []
-    start = 0
-    while start < len(hunk.lines):
+    while start < len(costs):
         lead = max(start - overlap, 0) if parts else start
         while lead < start and sum(costs[lead:start]) + costs[start] > room:
-            lead += 1  # the overlap must never stop the part from making progress
+            lead += 1  # the overlap must never stop a part from making progress
         end, used = start, sum(costs[lead:start])
-        while end < len(hunk.lines) and used + costs[end] <= room:
+        while end < len(costs) and used + costs[end] <= room:
             used += costs[end]
             end += 1
-        seg = _segment(
-            path, (h_index, len(parts)), hunk.lines[lead:end], hunk.section,
-            rendered[lead:end], costs[lead:end], start - lead, count,
-            part=f" (part {len(parts) + 1})",
-        )
-        parts.append(seg)
+        parts.append(view.segment(lead, end, start - lead, part=len(parts) + 1))
         start = end
     return parts
-
-
-def _segment(
-    path: str,
-    order: tuple[int, int],
-    lines: tuple[Line, ...],
-    section: str,
-    rendered: list[str],
-    costs: list[int],
-    lead: int,
-    count: Counter,
-    part: str = "",
-) -> _Segment:
-    """One hunk (or part): header plus lines; the first `lead` lines are overlap context."""
-    head = hunk_header(lines, section, part)
-    body = [render_line(ln, as_context=True) for ln in lines[:lead]] + rendered[lead:]
-    owned = tuple((path, ln.new_no) for ln in lines[lead:] if ln.kind == "added" and ln.new_no)
-    return _Segment(head + "".join(body), count([head])[0] + sum(costs), owned, order)

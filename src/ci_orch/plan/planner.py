@@ -1,5 +1,11 @@
 """(task, changes, target model) -> chunks. Every added line of every included file lands in
-exactly one chunk, at any budget; each chunk's text fits the budget, counted exactly."""
+exactly one chunk, at any budget; each chunk's text fits the budget, counted exactly.
+
+Counting: every rendered line ends with a newline and the next starts with a space, a digit, `=`
+or `@`. The o200k/cl100k pre-tokenizers never join text across such a boundary, so a chunk's
+count is exactly the sum of its lines' counts (tests compare it with a count of the whole text).
+Each distinct line is counted once.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,6 @@ from ci_orch.plan.pieces import HUNK_HEADER_RESERVE, LineTooLong, Piece, cut_fil
 from ci_orch.plan.tokens import Tokenizer
 
 MIN_BUDGET = 2 * HUNK_HEADER_RESERVE + 64
-_MAX_REPACKS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,17 +59,9 @@ def plan_review(
     selection = select_files(diff, paths)
     skipped = [SkippedFile(path=s.path, reason=s.reason) for s in selection.skipped]
     tok = target.tokenizer
-    effective = tok.raw_budget(budget)
-    for _ in range(_MAX_REPACKS):
-        pieces, too_long = _cut_all(selection.files, effective, tok, chunking.overlap_lines)
-        chunks = _pack(pieces, effective, tok)
-        overshoot = max((c.tokens - budget for c in chunks), default=0)
-        if overshoot <= 0:
-            break
-        # Token counts are not exactly additive across line joins; shrink and pack again.
-        effective -= overshoot + 8
-    else:  # pragma: no cover - would need a tokenizer that is wildly non-additive
-        raise RuntimeError("chunk packing did not converge")
+    raw_budget = tok.raw_budget(budget)
+    pieces, too_long = _cut_all(selection.files, raw_budget, tok, chunking.overlap_lines)
+    chunks = _pack(pieces, raw_budget, tok)
     skipped += [SkippedFile(path=p, reason="line-too-long") for p in too_long]
     included = {f.path for f in selection.files} - set(too_long)
     return Plan(
@@ -115,15 +112,13 @@ def _pack(pieces: list[Piece], raw_budget: int, tok: Tokenizer) -> list[Chunk]:
             bins.append([piece])
             used.append(piece.raw_tokens)
     ordered = sorted((sorted(b, key=lambda p: p.order) for b in bins), key=lambda b: b[0].order)
-    texts = ["".join(p.text for p in b) for b in ordered]
-    counts = [tok.pad(n) for n in tok.raw_counts(texts)]
     return [
         Chunk(
             id=f"c{i + 1:03d}",
-            tokens=n,
-            text=text,
+            tokens=tok.pad(sum(p.raw_tokens for p in b)),
+            text="".join(p.text for p in b),
             files=tuple(dict.fromkeys(p.path for p in b)),
             added_lines=tuple(a for p in b for a in p.added),
         )
-        for i, (b, text, n) in enumerate(zip(ordered, texts, counts, strict=True))
+        for i, b in enumerate(ordered)
     ]

@@ -12,7 +12,7 @@ _MARK = {"added": "+", "removed": "-", "context": " "}
 
 
 def file_header(file: FileChange, *, continued: bool = False) -> str:
-    status = file.status
+    status: str = file.status
     if file.old_path and file.old_path != file.path:
         status += f" from {file.old_path}"
     more = ", continued" if continued else ""
