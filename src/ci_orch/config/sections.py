@@ -26,7 +26,9 @@ class Chunking(Frozen):
     headroom_ratio: float = Field(
         0.1, ge=0, lt=1, description="share of the window kept free for tokenizer drift"
     )
-    prompt_overhead_tokens: int = Field(1500, ge=0, description="system prompt and instructions")
+    prompt_overhead_tokens: int = Field(
+        3000, ge=0, description="system prompt, PR title and description, instructions"
+    )
 
 
 class ReviewConfig(Frozen):
