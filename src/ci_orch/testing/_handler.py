@@ -1,0 +1,194 @@
+"""One HTTP exchange of the provider server: route, record, wait, answer or misbehave."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ci_orch.testing.dialects.anthropic import AnthropicDialect
+from ci_orch.testing.dialects.base import Call, Dialect, Reply, Tokens
+from ci_orch.testing.dialects.gemini import GeminiDialect
+from ci_orch.testing.dialects.ollama import OllamaDialect
+from ci_orch.testing.dialects.openai import AzureDialect, OpenAIDialect
+from ci_orch.testing.script import ModelScript, Outcome, ScriptState
+
+# The vendors' real paths. Any path ending in /chat/completions is OpenAI-style, so a
+# gateway's base_url with its own prefix works too.
+ROUTES: tuple[tuple[re.Pattern[str], Dialect], ...] = (
+    (re.compile(r"^/openai/deployments/(?P<model>[^/]+)/chat/completions$"), AzureDialect()),
+    (re.compile(r"^(?:/[^?]*)?/chat/completions$"), OpenAIDialect()),
+    (re.compile(r"^/v1/messages$"), AnthropicDialect()),
+    (re.compile(r"^/v1beta/models/(?P<model>[^/:]+):generateContent$"), GeminiDialect()),
+    (re.compile(r"^/api/chat$"), OllamaDialect()),
+)
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key", "cookie"}
+)
+BROKEN_JSON = b'{"id": "broken", "choices": [{"index": 0, "message": {"content": "unfinis'
+
+
+class ServerCore(ThreadingHTTPServer):
+    """The socket server plus the shared state every handler thread uses."""
+
+    daemon_threads = True
+    block_on_close = False  # a hung handler must not block stop()
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], state: ScriptState, record: Path | None) -> None:
+        super().__init__(address, Handler)
+        self.state = state
+        self.record_path = record
+        self.requests: list[dict[str, Any]] = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.requests.append(entry)
+            if self.record_path is not None:
+                with self.record_path.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(entry) + "\n")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs and httpx's pool expect
+    # Headers and body go out in two writes; with Nagle on, the second waits for the
+    # client's delayed ACK (40 ms on Linux) and every call looks 40 ms slower.
+    disable_nagle_algorithm = True
+    server: ServerCore
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Quiet: the JSONL record is the log."""
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        if self.path == "/health":
+            self._send(Reply(200, {"status": "ok"}))
+        else:
+            self._send(Reply(404, {"error": "not found"}))
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        parts = urlsplit(self.path)
+        routed = _route(parts.path)
+        if routed is None:
+            self._send(Reply(404, {"error": f"no provider API at {parts.path}"}))
+            return
+        dialect, model = routed
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self._send(dialect.error(400, "request body is not JSON", "invalid_request_error"))
+            return
+        if dialect.name == "azure" and "api-version" not in parse_qs(parts.query):
+            self._send(Reply(404, {"error": {"code": "404", "message": "Resource not found"}}))
+            return
+        self._answer(dialect, dialect.call(model, body), body, parts.path)
+
+    def _answer(self, dialect: Dialect, call: Call, body: Any, path: str) -> None:
+        spec, outcome = self.server.state.next(call.model)
+        if (
+            outcome.fault == "ok"
+            and spec.context_window
+            and call.input_tokens > spec.context_window
+        ):
+            outcome = replace(outcome, fault="context_overflow")
+        self.server.record(self._entry(call, body, path, outcome))
+        latency = outcome.latency_ms if outcome.latency_ms is not None else spec.latency_ms
+        if latency and self.server.stopping.wait(latency / 1000):
+            return
+        if not self._misbehave(outcome):
+            self._send(_reply(dialect, call, spec, outcome))
+
+    def _entry(self, call: Call, body: Any, path: str, outcome: Outcome) -> dict[str, Any]:
+        headers = {
+            k.lower(): ("<redacted>" if k.lower() in SECRET_HEADERS else v)
+            for k, v in self.headers.items()
+        }
+        return {
+            "time": time.time(),
+            "path": path,
+            "dialect": call.dialect,
+            "model": call.model,
+            "input_tokens": call.input_tokens,
+            "outcome": outcome.fault,
+            "headers": headers,
+            "body": body,
+        }
+
+    def _misbehave(self, outcome: Outcome) -> bool:
+        """Faults below the HTTP layer; True when one was acted out."""
+        if outcome.fault == "hang":
+            self.server.stopping.wait(outcome.hang_s)
+            self.close_connection = True
+            return True
+        if outcome.fault == "reset":
+            self._reset_mid_body()
+            return True
+        if outcome.fault == "malformed_json":
+            self._send_bytes(200, BROKEN_JSON, {})
+            return True
+        if outcome.fault == "status" and outcome.variant == "html":  # a proxy's own error page
+            page = f"<html><body><h1>{outcome.status}</h1></body></html>".encode()
+            self._send_bytes(outcome.status, page, {}, "text/html")
+            return True
+        return False
+
+    def _reset_mid_body(self) -> None:
+        whole = json.dumps({"id": "x", "choices": [], "padding": "x" * 4096}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(whole)))
+        self.end_headers()
+        self.wfile.write(whole[: len(whole) // 2])
+        self.wfile.flush()
+        # Linger 0 makes close() send RST instead of FIN: a connection reset by peer.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+
+    def _send(self, reply: Reply) -> None:
+        self._send_bytes(reply.status, json.dumps(reply.body).encode(), reply.headers)
+
+    def _send_bytes(
+        self, status: int, data: bytes, headers: dict[str, str], kind: str = "application/json"
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _route(path: str) -> tuple[Dialect, str | None] | None:
+    for pattern, dialect in ROUTES:
+        match = pattern.match(path)
+        if match:
+            return dialect, match.groupdict().get("model")
+    return None
+
+
+def _reply(dialect: Dialect, call: Call, spec: ModelScript, outcome: Outcome) -> Reply:
+    answer = spec.answer(outcome)
+    tokens = Tokens.of(call, spec, answer)
+    if outcome.should_retry is not None and outcome.fault != "ok":
+        extra = {"x-should-retry": "true" if outcome.should_retry else "false"}
+    else:
+        extra = {}
+    if outcome.fault == "ok":
+        reply = dialect.ok(call, answer, tokens)
+    else:
+        reply = dialect.fault(call, outcome, tokens) or dialect.error(
+            501, f"fault {outcome.fault!r} has no {dialect.name} form", "unsupported"
+        )
+    reply.headers.update(extra)
+    return reply

@@ -1,0 +1,165 @@
+"""The provider server's script: what each model answers, call by call.
+
+A script is YAML or JSON (docs/providers.md, "The provider server"):
+
+    defaults: {text: "LGTM", latency_ms: 0}
+    models:
+      gpt-4o-mini:
+        json: {findings: []}
+        outcomes:                       # consumed in order, one per call
+          - {fault: rate_limit, retry_after: 1, times: 2}
+          - ok
+        then: ok                        # every call after the list (default ok)
+      "*": {text: "fallback for any other model"}
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FAULTS = frozenset(
+    {
+        "ok",
+        "rate_limit",
+        "quota",
+        "server_error",
+        "unavailable",
+        "overloaded",
+        "timeout_status",
+        "hang",
+        "reset",
+        "malformed_json",
+        "empty",
+        "content_filter",
+        "context_overflow",
+        "auth",
+        "status",
+    }
+)
+RETRY_AFTER_FORMS = frozenset({"seconds", "ms", "both", "date", "none"})
+
+
+class ScriptError(ValueError):
+    """The script is not valid; the message names the model and the field."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One call's fate. Fields left None fall back to the model's settings."""
+
+    fault: str = "ok"
+    times: int = 1
+    retry_after: float | None = None
+    retry_after_form: str = "seconds"
+    should_retry: bool | None = None
+    hang_s: float = 300.0
+    status: int = 500
+    variant: str | None = None  # e.g. gemini content_filter: "prompt" (default) or "finish"
+    latency_ms: float | None = None
+    text: str | None = None
+    json: Any = None
+
+
+@dataclass(frozen=True)
+class ModelScript:
+    text: str = "No issues found."
+    json: Any = None
+    latency_ms: float = 0.0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    context_window: int | None = None
+    outcomes: tuple[Outcome, ...] = ()
+    then: Outcome = field(default_factory=Outcome)
+
+    def answer(self, outcome: Outcome) -> str:
+        """The answer text: the outcome's own, else the model's JSON, else its text."""
+        if outcome.text is not None:
+            return outcome.text
+        value = outcome.json if outcome.json is not None else self.json
+        return json.dumps(value) if value is not None else self.text
+
+
+def _outcome(raw: Any, where: str) -> Outcome:
+    data = {"fault": raw} if isinstance(raw, str) else raw
+    if not isinstance(data, Mapping):
+        raise ScriptError(f"{where}: an outcome is a fault name or a mapping")
+    _known(data, Outcome, where)
+    outcome = Outcome(**data)
+    if outcome.fault not in FAULTS:
+        raise ScriptError(f"{where}: unknown fault {outcome.fault!r}; one of {sorted(FAULTS)}")
+    if outcome.retry_after_form not in RETRY_AFTER_FORMS:
+        raise ScriptError(f"{where}: retry_after_form must be one of {sorted(RETRY_AFTER_FORMS)}")
+    if outcome.times < 1:
+        raise ScriptError(f"{where}: times must be at least 1")
+    return outcome
+
+
+def _known(data: Mapping[str, Any], cls: type, where: str) -> None:
+    allowed = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ScriptError(f"{where}: unknown field {unknown[0]!r}; allowed: {sorted(allowed)}")
+
+
+def _model(raw: Mapping[str, Any], base: ModelScript, where: str) -> ModelScript:
+    _known(raw, ModelScript, where)
+    data = dict(raw)
+    if "outcomes" in data:
+        data["outcomes"] = tuple(
+            _outcome(o, f"{where}.outcomes[{i}]") for i, o in enumerate(data["outcomes"] or ())
+        )
+    if "then" in data:
+        data["then"] = _outcome(data["then"], f"{where}.then")
+    return replace(base, **data)
+
+
+@dataclass(frozen=True)
+class Script:
+    defaults: ModelScript = field(default_factory=ModelScript)
+    models: Mapping[str, ModelScript] = field(default_factory=dict)
+
+    def for_model(self, model: str) -> ModelScript:
+        return self.models.get(model) or self.models.get("*") or self.defaults
+
+
+def parse_script(raw: Mapping[str, Any] | None) -> Script:
+    """A Script from its YAML/JSON data; raises ScriptError naming the bad field."""
+    raw = raw or {}
+    _known(raw, Script, "script")
+    defaults = _model(raw.get("defaults") or {}, ModelScript(), "defaults")
+    models = {
+        str(name): _model(spec or {}, defaults, f"models.{name}")
+        for name, spec in (raw.get("models") or {}).items()
+    }
+    return Script(defaults=defaults, models=models)
+
+
+def load_script(path: str | Path) -> Script:
+    text = Path(path).read_text(encoding="utf-8")
+    return parse_script(yaml.safe_load(text))  # YAML is a superset of JSON
+
+
+class ScriptState:
+    """The script plus where each model is in its outcome list; safe across threads."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[Outcome]] = {}
+
+    def next(self, model: str) -> tuple[ModelScript, Outcome]:
+        spec = self.script.for_model(model)
+        with self._lock:
+            queue = self._queues.get(model)
+            if queue is None:
+                queue = deque(o for o in spec.outcomes for _ in range(o.times))
+                self._queues[model] = queue
+            return spec, (queue.popleft() if queue else spec.then)
