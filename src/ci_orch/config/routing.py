@@ -32,6 +32,13 @@ class BreakerConfig(Frozen):
     failure_threshold: int = Field(3, gt=0, description="consecutive health failures to open")
     open_s: float = Field(60, gt=0, description="minimum open period; Retry-After extends it")
     state_ttl_s: float = Field(900, gt=0, description="how long the ledger keeps breaker state")
+    cold_start_calls: int | None = Field(
+        None,
+        gt=0,
+        description="calls in flight to a deployment before its first answer (default: "
+        "failure_threshold, so a dead provider gets no more); raise it to max_concurrency "
+        "for a faster cold start at the price of that many calls to a dead provider",
+    )
 
 
 class RoutingConfig(Frozen):

@@ -1,0 +1,117 @@
+"""The ledger seam: budget reservations, breaker state and the response cache.
+
+Budgets are reservations, not check-then-record (LiteLLM's budget bug class,
+../shared/PROVIDERS.md): `reserve` atomically checks the worst case of a call
+against every cap it falls under and holds it; `settle` swaps the hold for the
+real cost; `release` drops it. A hold that is never settled (the process died)
+expires after `hold_s`, so a crashed runner cannot block a shared day cap for
+ever. Amounts are kept as integer nano-dollars so sums never drift.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ci_orch.errors import CiOrchError, ExitCode
+
+NANO = 1_000_000_000
+
+
+def to_nano_up(usd: float) -> int:
+    """Reservations and costs round up: we may under-use a cap, never overspend it."""
+    return math.ceil(round(usd * NANO, 3))
+
+
+def to_nano_down(usd: float) -> int:
+    """Caps round down, for the same reason."""
+    return math.floor(round(usd * NANO, 3))
+
+
+def from_nano(nano: int) -> float:
+    return nano / NANO
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """One spending limit: `scope` names the window ("run:ID", "team:T:2026-01-31", ...)."""
+
+    scope: str
+    limit_usd: float
+    ttl_s: float  # how long the scope's totals are kept after the last write
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    id: str
+    amount_usd: float
+    caps: tuple[Cap, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerRecord:
+    """A deployment's breaker as persisted between runs (wall-clock epoch seconds)."""
+
+    failures: int
+    open_until: float
+    not_before: float = 0.0
+
+
+class BudgetExceeded(CiOrchError):
+    """A reservation would take `scope` over its cap. Not a provider failure: stop or go cheaper."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+    def __init__(self, cap: Cap, used_usd: float, requested_usd: float) -> None:
+        super().__init__(
+            f"budget {cap.scope}: ${used_usd:.6f} used or held of ${cap.limit_usd:.6f}; "
+            f"this call may cost up to ${requested_usd:.6f}"
+        )
+        self.cap = cap
+        self.used_usd = used_usd
+        self.requested_usd = requested_usd
+
+
+class LedgerError(CiOrchError):
+    """The ledger backend cannot be reached or used (bad URL, Redis down, locked file)."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+
+class Ledger(ABC):
+    """Shared state for routing. Every method is atomic across processes sharing the backend."""
+
+    @abstractmethod
+    async def reserve(
+        self, caps: Sequence[Cap], amount_usd: float, *, hold_s: float
+    ) -> Reservation:
+        """Hold `amount_usd` against every cap, or raise `BudgetExceeded` holding nothing."""
+
+    @abstractmethod
+    async def settle(self, reservation: Reservation, cost_usd: float) -> None:
+        """Replace the hold with the real cost (which is recorded even if the hold expired)."""
+
+    async def release(self, reservation: Reservation) -> None:
+        """Drop the hold: the call cost nothing."""
+        await self.settle(reservation, 0.0)
+
+    @abstractmethod
+    async def used(self, scopes: Sequence[str]) -> dict[str, float]:
+        """Spent plus currently held, per scope."""
+
+    @abstractmethod
+    async def get_breaker(self, key: str) -> BreakerRecord | None: ...
+
+    @abstractmethod
+    async def put_breaker(self, key: str, record: BreakerRecord, ttl_s: float) -> None: ...
+
+    @abstractmethod
+    async def cache_get(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def cache_put(self, key: str, value: str, ttl_s: float) -> None: ...
+
+    @abstractmethod
+    async def aclose(self) -> None: ...

@@ -1,0 +1,188 @@
+"""The shared ledger: one Redis database for every runner that shares caps.
+
+Check-and-hold is one Lua script, which Redis runs atomically: no other command
+runs between the check and the hold (https://redis.io/docs/latest/develop/interact/programmability/eval-intro/),
+so any number of processes can race for the last dollar and never overspend.
+Per scope we keep `committed` (integer nano-dollars), a hash of holds and a
+sorted set of hold expiries, so a hold left by a dead runner lapses.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ci_orch.ledger.interface import (
+    BreakerRecord,
+    BudgetExceeded,
+    Cap,
+    Ledger,
+    LedgerError,
+    Reservation,
+    from_nano,
+    to_nano_down,
+    to_nano_up,
+)
+
+_PREFIX = "ci-orch:"
+_MAX_CONNECTIONS = 32
+
+# Only ever lengthen a key's life: a short hold must not expire a longer one's record.
+_EXTEND_FN = """
+local function extend(key, ttl)
+  if redis.call('TTL', key) < tonumber(ttl) then redis.call('EXPIRE', key, ttl) end
+end
+"""
+
+# Shared by all scripts: drop expired holds of scope i, return committed + live holds.
+_USED_FN = """
+local function used(i, now)
+  local ck, hk, ek = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
+  local stale = redis.call('ZRANGEBYSCORE', ek, '-inf', now)
+  for _, sid in ipairs(stale) do redis.call('HDEL', hk, sid) end
+  if #stale > 0 then redis.call('ZREMRANGEBYSCORE', ek, '-inf', now) end
+  local total = tonumber(redis.call('GET', ck) or '0')
+  for _, v in ipairs(redis.call('HVALS', hk)) do total = total + tonumber(v) end
+  return total
+end
+"""
+
+# ARGV: now, amount, hold_until, id, hold_ttl, then limit_i per scope.
+_RESERVE = _EXTEND_FN + _USED_FN + """
+local now, amount, hold_until, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local n = #KEYS / 3
+for i = 1, n do
+  local u = used(i, now)
+  if u + amount > tonumber(ARGV[5 + i]) then return {i, tostring(u)} end
+end
+for i = 1, n do
+  redis.call('HSET', KEYS[3*i-1], id, ARGV[2])
+  redis.call('ZADD', KEYS[3*i], hold_until, id)
+  extend(KEYS[3*i-1], ARGV[5])
+  extend(KEYS[3*i], ARGV[5])
+end
+return {0, '0'}
+"""
+
+# ARGV: id, cost, then ttl_i per scope.
+_SETTLE = _EXTEND_FN + """
+local n = #KEYS / 3
+for i = 1, n do
+  redis.call('HDEL', KEYS[3*i-1], ARGV[1])
+  redis.call('ZREM', KEYS[3*i], ARGV[1])
+  if tonumber(ARGV[2]) > 0 then
+    redis.call('INCRBY', KEYS[3*i-2], ARGV[2])
+    extend(KEYS[3*i-2], ARGV[2 + i])
+  end
+end
+return 0
+"""
+
+# ARGV: now.
+_USED = _USED_FN + """
+local out = {}
+for i = 1, #KEYS / 3 do out[i] = tostring(used(i, tonumber(ARGV[1]))) end
+return out
+"""
+
+
+def _keys(scope: str) -> list[str]:
+    base = _PREFIX + "budget:" + scope
+    return [base + ":committed", base + ":holds", base + ":expiry"]
+
+
+class RedisLedger(Ledger):
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
+        import redis.asyncio as aioredis  # lazy: only runs that use Redis pay the import
+
+        self._clock = clock
+        # A blocking pool: with many calls in flight, callers wait for a connection
+        # instead of failing with "Too many connections" (redis-py's default pool caps at
+        # 100 and raises).
+        pool: Any = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=_MAX_CONNECTIONS, timeout=60
+        )
+        self._redis = aioredis.Redis(connection_pool=pool)
+        self._reserve_script = self._redis.register_script(_RESERVE)
+        self._settle_script = self._redis.register_script(_SETTLE)
+        self._used_script = self._redis.register_script(_USED)
+        self._url = url
+
+    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        from redis.exceptions import RedisError
+
+        try:
+            return await script(keys=keys, args=args)
+        except RedisError as exc:
+            raise LedgerError(f"Redis ledger at {_safe(self._url)}: {exc}") from None
+
+    async def reserve(
+        self, caps: Sequence[Cap], amount_usd: float, *, hold_s: float
+    ) -> Reservation:
+        rid = uuid.uuid4().hex
+        now = self._clock()
+        keys = [k for cap in caps for k in _keys(cap.scope)]
+        args: list[Any] = [repr(now), to_nano_up(amount_usd), repr(now + hold_s), rid]
+        args.append(int(hold_s) + 60)
+        args += [to_nano_down(cap.limit_usd) for cap in caps]
+        index, used = await self._call(self._reserve_script, keys, args)
+        if int(index):
+            raise BudgetExceeded(caps[int(index) - 1], from_nano(int(float(used))), amount_usd)
+        return Reservation(rid, amount_usd, tuple(caps))
+
+    async def settle(self, reservation: Reservation, cost_usd: float) -> None:
+        keys = [k for cap in reservation.caps for k in _keys(cap.scope)]
+        args: list[Any] = [reservation.id, to_nano_up(cost_usd)]
+        args += [max(int(cap.ttl_s), 1) for cap in reservation.caps]
+        await self._call(self._settle_script, keys, args)
+
+    async def used(self, scopes: Sequence[str]) -> dict[str, float]:
+        keys = [k for s in scopes for k in _keys(s)]
+        out = await self._call(self._used_script, keys, [repr(self._clock())])
+        return {s: from_nano(int(float(v))) for s, v in zip(scopes, out, strict=True)}
+
+    async def get_breaker(self, key: str) -> BreakerRecord | None:
+        raw = await self._get(_PREFIX + "breaker:" + key)
+        return None if raw is None else BreakerRecord(**json.loads(raw))
+
+    async def put_breaker(self, key: str, record: BreakerRecord, ttl_s: float) -> None:
+        value = json.dumps(
+            {"failures": record.failures, "open_until": record.open_until,
+             "not_before": record.not_before}
+        )
+        await self._set(_PREFIX + "breaker:" + key, value, ttl_s)
+
+    async def cache_get(self, key: str) -> str | None:
+        return await self._get(_PREFIX + "cache:" + key)
+
+    async def cache_put(self, key: str, value: str, ttl_s: float) -> None:
+        await self._set(_PREFIX + "cache:" + key, value, ttl_s)
+
+    async def _get(self, key: str) -> str | None:
+        from redis.exceptions import RedisError
+
+        try:
+            raw = await self._redis.get(key)
+        except RedisError as exc:
+            raise LedgerError(f"Redis ledger at {_safe(self._url)}: {exc}") from None
+        return None if raw is None else str(raw)
+
+    async def _set(self, key: str, value: str, ttl_s: float) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            await self._redis.set(key, value, px=max(int(ttl_s * 1000), 1))
+        except RedisError as exc:
+            raise LedgerError(f"Redis ledger at {_safe(self._url)}: {exc}") from None
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()  # type: ignore[attr-defined]  # types-redis predates 5.0
+
+
+def _safe(url: str) -> str:
+    """The URL without a password (redis://:secret@host)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}"

@@ -1,0 +1,91 @@
+"""The record of one request's attempts: every call and every skip, for the report."""
+
+from __future__ import annotations
+
+import logging
+
+from ci_orch.config.providers import ProviderConfig
+from ci_orch.providers.interface import ProviderError, ProviderResponse
+from ci_orch.routing.model import Attempt
+
+# Provider ids, error kinds and vendor error messages only: never prompts or answers.
+logger = logging.getLogger(__name__)
+
+
+class AttemptLog:
+    """Rows for one request; each row is also appended to the run-wide `sink`."""
+
+    def __init__(self, chunk_id: str, sink: list[Attempt]) -> None:
+        self._chunk = chunk_id
+        self._sink = sink
+        self.rows: list[Attempt] = []
+        self.failures: list[str] = []
+        self.calls = 0
+        self._last_called: str | None = None
+
+    def _add(self, row: Attempt) -> None:
+        self.rows.append(row)
+        self._sink.append(row)
+
+    def _fallback_from(self, cfg: ProviderConfig) -> str | None:
+        last = self._last_called
+        self._last_called = cfg.id
+        return last if last != cfg.id else None
+
+    def skip(self, cfg: ProviderConfig, kind: str, detail: str) -> None:
+        self._add(Attempt(self._chunk, cfg.id, cfg.model, 0, "skipped", kind, detail))
+        logger.debug("chunk %s: %s not called (%s: %s)", self._chunk, cfg.id, kind, detail)
+        self.failures.append(f"{cfg.id} ({cfg.model}): not called, {kind}: {detail}")
+
+    def note(self, cfg: ProviderConfig, detail: str) -> None:
+        self.failures.append(f"{cfg.id} ({cfg.model}): {detail}")
+
+    def error(
+        self,
+        cfg: ProviderConfig,
+        n: int,
+        exc: ProviderError,
+        wait_s: float,
+        *,
+        response: ProviderResponse | None = None,
+        cost: float = 0.0,
+        kind: str | None = None,
+    ) -> None:
+        self.calls += 1
+        kind = kind or type(exc).__name__
+        usage = response.usage if response else None
+        self._add(
+            Attempt(
+                self._chunk, cfg.id, response.model if response else cfg.model, n, "error",
+                kind, exc.message, wait_s,
+                latency_ms=response.latency_ms if response else 0.0,
+                input_tokens=usage.input_tokens if usage else 0,
+                cached_input_tokens=usage.cached_input_tokens if usage else 0,
+                output_tokens=usage.output_tokens if usage else 0,
+                cost_usd=cost, fallback_from=self._fallback_from(cfg),
+            )
+        )
+        self.failures.append(f"{cfg.id} ({cfg.model}) attempt {n}: {kind}: {exc}")
+        logger.info("chunk %s: %s attempt %d failed: %s: %s", self._chunk, cfg.id, n, kind, exc)
+
+    def ok(
+        self, cfg: ProviderConfig, n: int, response: ProviderResponse, cost: float, wait_s: float,
+        *, cache_hit: bool = False,
+    ) -> None:
+        if not cache_hit:
+            self.calls += 1
+        usage = response.usage
+        fallback_from = None if cache_hit else self._fallback_from(cfg)
+        if fallback_from or cache_hit:
+            how = "from the cache" if cache_hit else f"after {fallback_from} failed"
+            logger.info("chunk %s: served by %s %s", self._chunk, cfg.id, how)
+        self._add(
+            Attempt(
+                self._chunk, cfg.id, response.model, n, "ok", None, "", wait_s,
+                latency_ms=0.0 if cache_hit else response.latency_ms,
+                input_tokens=usage.input_tokens, cached_input_tokens=usage.cached_input_tokens,
+                output_tokens=usage.output_tokens, cost_usd=cost,
+                fallback_from=fallback_from,
+                cache_hit=cache_hit,
+            )
+        )
