@@ -23,3 +23,6 @@ test: install lint
 
 bench: install
 	$(BIN)/python bench/plan_bench.py
+	$(BIN)/python bench/routing_scheduling.py
+	$(BIN)/python bench/routing_failover.py
+	$(BIN)/python bench/routing_budget.py
