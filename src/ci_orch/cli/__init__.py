@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "config": "ci_orch.cli.config_cmd:config",
     "gate": "ci_orch.cli.gate:gate",
     "providers": "ci_orch.cli.providers:providers",
+    "report": "ci_orch.cli.report:report",
 }
 
 

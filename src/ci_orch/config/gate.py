@@ -57,7 +57,9 @@ class UnsafeConfig(Frozen):
 
 
 class GateConfig(Frozen):
-    scan_added_lines: bool = Field(True, description="scan the PR's own added lines, not only AI output")
+    scan_added_lines: bool = Field(
+        True, description="scan the PR's own added lines, not only AI output"
+    )
     fail_on: Severity = "high"
     baseline: str = ".ci-orch-baseline.json"
     secrets: SecretsConfig = SecretsConfig()

@@ -1,0 +1,61 @@
+"""`ci-orch gate`: the standalone security gate. No model, no network; usable as a
+required check. Exit 1 when blocked, 0 when clean, 2 on usage or config errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ci_orch.cli._options import config_option, diff_source
+from ci_orch.cli._run import exits
+
+FORMATS = ("text", "json", "sarif")
+
+
+@click.command()
+@diff_source
+@config_option
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also write gate.json and gate.sarif here (before anything is printed).",
+)
+@exits
+def gate(
+    diff_file: Path | None,
+    base: str | None,
+    head: str | None,
+    config_path: Path | None,
+    fmt: str,
+    report_dir: Path | None,
+) -> int:
+    """Scan the change's added lines for secrets, denied licences and unsafe code."""
+    from ci_orch.config import load_config
+    from ci_orch.context.changes import load_changes
+    from ci_orch.errors import ExitCode, UsageError
+    from ci_orch.gate import render
+    from ci_orch.gate.baseline import load_baseline
+    from ci_orch.gate.run import run_gate
+
+    config = load_config(config_path).gate
+    changes = load_changes(diff_file, base, head)
+    workspace = changes.context.workspace if changes.context.workspace.is_dir() else Path.cwd()
+    baseline_path = workspace / config.baseline
+    result = run_gate(changes.diff, config, baseline=load_baseline(baseline_path))
+    outputs = {
+        "text": lambda: render.as_text(result, baseline_path=config.baseline),
+        "json": lambda: render.as_json(result, baseline_path=config.baseline),
+        "sarif": lambda: render.as_sarif(result),
+    }
+    if report_dir is not None:
+        try:
+            report_dir.mkdir(parents=True, exist_ok=True)
+            (report_dir / "gate.json").write_text(outputs["json"](), encoding="utf-8")
+            (report_dir / "gate.sarif").write_text(outputs["sarif"](), encoding="utf-8")
+        except OSError as exc:
+            message = f"{report_dir}: cannot write the gate report: {exc.strerror}"
+            raise UsageError(message) from None
+    click.echo(outputs[fmt](), nl=False)
+    return ExitCode.BLOCKED if result.verdict == "block" else ExitCode.OK

@@ -1,0 +1,94 @@
+"""A secret rule: a regex for one token family, the words that must appear for it to run,
+and the checks a candidate value must pass (entropy, not a placeholder, a validator)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ci_orch.config.gate import Severity
+from ci_orch.gate.model import Confidence
+
+# Characters that may continue a token; a match touching one on either side is part of
+# a longer word and is not the token it looks like.
+TOKEN_CHARS = r"A-Za-z0-9_\-"  # noqa: S105 - a character class, not a password
+_TOKEN_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+# How a value is bound to a name in code and config: `=`, `:=`, `:`, `=>`, with optional
+# quotes and spaces, a markdown table cell `| NAME | value |`, or an XML
+# `key="NAME" value="..."` pair. Not `,`: lists of name
+# strings (`"PASSWD_MAX", "PASSWD_MIN"`) are everywhere in bindings code, and
+# `setenv("KEY", "sk-...")` values have vendor formats.
+BIND = (
+    r"""[\w.\-]{0,25}(?:["'\]]{0,2}\s*(?:=|:=|:|=>|\|)|["']\s+value\s*=)"""
+    r"""\s*(?:[fbru]?["'`]|\[\s*["'])?"""
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRule:
+    id: str  # also the kind in placeholders: <redacted:{id}:1>
+    pattern: str
+    keywords: tuple[str, ...] = ()  # lowercase; the rule runs only if one occurs in the text
+    description: str = ""
+    entropy: float = 0.0  # minimum Shannon entropy (bits per character) of the value
+    prefix: str = ""  # a public, fixed prefix; skipped by the placeholder checks
+    severity: Severity = "critical"
+    confidence: Confidence = "high"
+    flags: int = 0
+    validate: Callable[[str], bool] | None = None
+    generic: bool = False  # value checks for keyword-bound values (not a vendor format)
+    check_placeholder: bool = True
+    # Checked in code, not as a leading look-behind, which would stop `re` from jumping
+    # straight to the literal prefix (ten times slower on large diffs).
+    left_boundary: bool = False
+    # Matched against the line before the value: names that say "not a secret".
+    reject_before: str = ""
+    compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    _reject: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", re.compile(self.pattern, self.flags))
+        reject = re.compile(self.reject_before) if self.reject_before else None
+        object.__setattr__(self, "_reject", reject)
+
+    def rejected_by_context(self, text: str, start: int) -> bool:
+        if self._reject is None:
+            return False
+        line_start = text.rfind("\n", 0, start) + 1
+        return bool(self._reject.search(text, max(line_start, start - 60), start))
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each candidate value: group 1 if the pattern has one, else all."""
+        out: list[tuple[int, int]] = []
+        grouped = self.compiled.groups > 0
+        for match in self.compiled.finditer(text):
+            start = match.start()
+            if self.left_boundary and start and text[start - 1] in _TOKEN_SET:
+                continue
+            if grouped:
+                index = next((i for i, g in enumerate(match.groups(), 1) if g), 0)
+                out.append(match.span(index))
+            else:
+                out.append(match.span())
+        return out
+
+
+def token(
+    rule_id: str, body: str, *, keywords: tuple[str, ...] = (), **kw: object
+) -> SecretRule:
+    """A self-identifying token (`ghp_...`): `body` must not touch other token characters."""
+    pattern = rf"(?:{body})(?![{TOKEN_CHARS}])"
+    return SecretRule(
+        rule_id, pattern, keywords=keywords, left_boundary=True, **kw  # type: ignore[arg-type]
+    )
+
+
+def keyed(
+    rule_id: str, names: str, value: str, *, keywords: tuple[str, ...], **kw: object
+) -> SecretRule:
+    """A value only recognisable by the name it is assigned to (`HEROKU_API_KEY = <uuid>`)."""
+    pattern = rf"(?i)(?:{names}){BIND}({value})(?![{TOKEN_CHARS}+/=])"
+    kw.setdefault("confidence", "medium")
+    return SecretRule(rule_id, pattern, keywords=keywords, **kw)  # type: ignore[arg-type]

@@ -1,0 +1,83 @@
+"""Formats shared by many vendors: private keys, JWTs, auth headers, URLs with passwords, and
+the last resort, a random-looking value bound to a secret-sounding name."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from ci_orch.gate.secrets.filters import url_password_ok
+from ci_orch.gate.secrets.rule import BIND, SecretRule
+
+_BASE64_CHARS = re.compile(r"[A-Za-z0-9+/]")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.")
+
+
+def _b64decode(value: str) -> bytes:
+    padded = value + "=" * (-len(value) % 4)
+    try:
+        return base64.b64decode(padded, validate=False)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _key_body(value: str) -> bool:
+    """A PEM block with real content, not a marker string in a parser's source."""
+    return len(_BASE64_CHARS.findall(value)) >= 64
+
+
+def _wrapped_jwt(value: str) -> bool:
+    return bool(_JWT.match(_b64decode(value).decode("latin-1")))
+
+
+def _basic_credentials(value: str) -> bool:
+    decoded = _b64decode(value).decode("latin-1")
+    user, sep, password = decoded.partition(":")
+    return bool(sep and user and password.isprintable() and url_password_ok(password))
+
+
+# Names that mark a value as a credential. `key` alone only as a suffix (`STRIPE_KEY`,
+# `app.secret-key`), so `sort_key = ...` style names need a random value to fire.
+_NAMES = (
+    r"api[_.\-]?key|apikey|secret|token|passw(?:or)?d|\bpwd|credential|auth[_.\-]?key"
+    r"|access[_.\-]?key|private[_.\-]?key|client[_.\-]?secret|[_.\-]key\b|x-api-key"
+)
+# Keys that are not credentials: public keys, cache/sort/partition keys, key *ids*,
+# token *types* or counts, and one-way hashes of secrets.
+_NON_CREDENTIAL_NAMES = (
+    r"(?i)(?:public|cache|sort|primary|foreign|partition|idempotency|shard|row|dict|map|hash"
+    r"|lookup|redis|s3|object|storage|translation|i18n|react|sign(?:ing)?[_\-]?in)[_.\-]?key"
+    r"|key[_.\-]?(?:id|name|type|path|file|len|size|version)|token[_.\-]?(?:type|count|limit"
+    r"|url|uri|endpoint|name|len)|max[_.\-]?tokens|(?:csrf|xsrf)[_.\-]?token"
+    r"|(?:key|token|secret|passw(?:or)?d)[_.\-]?(?:hash|digest|sha\d*|md5|fingerprint|checksum)"
+)
+_GENERIC_KEYWORDS = (
+    "key", "secret", "token", "passw", "pwd", "credential",
+)
+
+GENERIC_RULES: tuple[SecretRule, ...] = (
+    SecretRule("private-key",
+               r"-----BEGIN[ A-Z0-9_\-]{0,40}PRIVATE KEY(?: BLOCK)?-----([^-]{64,})",
+               keywords=("private key",), validate=_key_body, check_placeholder=False),
+    SecretRule("private-key", r"PuTTY-User-Key-File-\d: [\w\-]+\s+Encryption: [\w\-]+"
+               r"[\s\S]{0,400}?Private-Lines: \d+\s+([A-Za-z0-9+/=\s]{64,})",
+               keywords=("putty-user-key-file",), check_placeholder=False),
+    SecretRule("jwt", r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}"
+               r"\.[A-Za-z0-9_\-]{16,}", keywords=("eyj",), severity="high"),
+    SecretRule("jwt", r"(?<![A-Za-z0-9+/])(ZXlK[A-Za-z0-9+/]{60,}={0,2})", keywords=("zxlk",),
+               validate=_wrapped_jwt, severity="high"),
+    SecretRule("basic-auth", r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])",
+               keywords=("basic",), validate=_basic_credentials, severity="high"),
+    SecretRule("bearer-token", r"(?i)\bbearer\s+([A-Za-z0-9_\-.~+/]{20,}=*)",
+               keywords=("bearer",), generic=True, entropy=3.5, severity="high",
+               confidence="medium"),
+    SecretRule("url-password",
+               r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s/:@'\"\[\]]{1,64}:([^\s/:@'\"\[\]]{3,128})@"
+               r"[A-Za-z0-9\-.\[\]]{3,}",
+               keywords=("://",), validate=url_password_ok, severity="high", confidence="medium"),
+    SecretRule("generic-secret",
+               rf"(?i)(?:{_NAMES}){BIND}([A-Za-z0-9_\-+/=.~]{{12,300}})(?=[\s\"'`,;)\]}}&]|$)",
+               keywords=_GENERIC_KEYWORDS, generic=True, entropy=3.5, severity="high",
+               confidence="medium", reject_before=_NON_CREDENTIAL_NAMES),
+)

@@ -1,0 +1,158 @@
+"""Assemble a `RunReport` from the pipeline's parts (context, plan, attempts, findings, gate).
+
+The orchestrator calls `build_report` once, after the gate and before publishing; the
+report is then written to files (report/write.py) before anything is posted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from ci_orch import __version__
+from ci_orch.config.policy import Policy
+from ci_orch.context.model import PipelineContext
+from ci_orch.errors import ExitCode
+from ci_orch.gate.model import Finding, GateResult
+from ci_orch.plan.model import Plan
+from ci_orch.report.cost import cost_section
+from ci_orch.report.model import (
+    Call,
+    Coverage,
+    Gate,
+    GateFinding,
+    ReviewFinding,
+    RunContext,
+    RunReport,
+    Status,
+    Tool,
+)
+from ci_orch.review.placement import PlacedFinding
+from ci_orch.routing.model import Attempt
+
+DETAIL_CHARS = 200
+
+
+def build_report(
+    *,
+    context: PipelineContext,
+    plan: Plan | None,
+    added_lines_sent: int,
+    attempts: Sequence[Attempt],
+    findings: Sequence[PlacedFinding],
+    gate: GateResult | None,
+    policy: Policy,
+    status: Status,
+    exit_code: ExitCode | int,
+    started_at: datetime,
+    finished_at: datetime | None = None,
+    findings_omitted: int = 0,
+    redactions: Mapping[str, int] | None = None,
+    saved_by_cache_usd: float = 0.0,
+    team_day_remaining_usd: float | None = None,
+    org_day_remaining_usd: float | None = None,
+    repairs: int = 0,
+    notes: Sequence[str] = (),
+    task: str = "review",
+) -> RunReport:
+    """`plan=None` when the run stopped before planning; `gate=None` when it never ran."""
+    calls = tuple(call_of(a) for a in attempts)
+    return RunReport.model_validate({
+        "tool": Tool(version=__version__),
+        "task": task,
+        "started_at": _aware(started_at),
+        "finished_at": _aware(finished_at or datetime.now(UTC)),
+        "status": status,
+        "exit_code": int(exit_code),
+        "notes": tuple(notes),
+        "context": context_of(context),
+        "coverage": coverage_of(plan, added_lines_sent),
+        "calls": calls,
+        "cost": cost_section(
+            calls, policy, saved_by_cache_usd=saved_by_cache_usd,
+            team_day_remaining_usd=team_day_remaining_usd,
+            org_day_remaining_usd=org_day_remaining_usd,
+        ),
+        "findings": tuple(review_finding(p) for p in findings),
+        "findings_omitted": findings_omitted,
+        "repairs": repairs,
+        "gate": gate_of(gate),
+        "redactions": {k: v for k, v in sorted((redactions or {}).items()) if v},
+    })
+
+
+def _aware(moment: datetime) -> datetime:
+    # A naive time is taken as UTC: the report and GitLab's scan times are all UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def context_of(ctx: PipelineContext) -> RunContext:
+    # Title and body are attacker-controlled and add nothing the platform does not show.
+    return RunContext(
+        platform=ctx.platform, event=ctx.event, repo=ctx.repo, number=ctx.number,
+        base_sha=ctx.base_sha, head_sha=ctx.head_sha, actor=ctx.actor, is_fork=ctx.is_fork,
+    )
+
+
+def coverage_of(plan: Plan | None, added_lines_sent: int) -> Coverage:
+    if plan is None:
+        return Coverage(added_lines_total=0, added_lines_planned=0, added_lines_sent=0)
+    return Coverage(
+        added_lines_total=plan.added_lines_total,
+        added_lines_planned=plan.added_lines_planned,
+        added_lines_sent=min(added_lines_sent, plan.added_lines_planned),
+        skipped_files=plan.skipped_files,
+    )
+
+
+def call_of(a: Attempt) -> Call:
+    detail = " ".join(a.detail.split())
+    if len(detail) > DETAIL_CHARS:
+        detail = detail[: DETAIL_CHARS - 1] + "…"
+    return Call(
+        chunk_id=a.chunk_id, provider=a.provider, model=a.model, attempt=a.attempt,
+        outcome=a.outcome, error_kind=a.error_kind, detail=detail, wait_s=max(a.wait_s, 0.0),
+        latency_ms=max(a.latency_ms, 0.0), input_tokens=a.input_tokens,
+        cached_input_tokens=a.cached_input_tokens, output_tokens=a.output_tokens,
+        cost_usd=0.0 if a.cache_hit else max(a.cost_usd, 0.0),  # a cache hit costs nothing
+        fallback_from=a.fallback_from, cache_hit=a.cache_hit,
+    )
+
+
+def review_finding(p: PlacedFinding) -> ReviewFinding:
+    f = p.finding
+    start, end = sorted((f.start_line, f.end_line))
+    return ReviewFinding(
+        path=f.path, side=f.side, start_line=start, end_line=end, severity=f.severity,
+        category=f.category, title=f.title, body=f.body, placement=p.placement,
+        fingerprint=p.fingerprint, suggestion=p.suggestion, sources=p.sources,
+    )
+
+
+def gate_of(result: GateResult | None) -> Gate:
+    if result is None:
+        return Gate(verdict="not-run")
+    blocking = {_key(f) for f in result.blocking}
+    return Gate(
+        verdict=result.verdict,
+        findings=tuple(gate_finding(f, _key(f) in blocking) for f in result.findings),
+        suppressed=len(result.suppressed),
+        files_scanned=result.scanned.files,
+        added_lines_scanned=result.scanned.added_lines,
+        model_outputs_scanned=result.scanned.model_outputs,
+        elapsed_s=result.elapsed_s,
+        blocked_outputs=result.blocked_outputs,
+    )
+
+
+def gate_finding(f: Finding, blocking: bool) -> GateFinding:
+    return GateFinding(
+        kind=f.kind, rule=f.rule, path=f.path, line=max(f.line, 1),
+        end_line=max(f.end_line or f.line, f.line, 1), column=f.column, severity=f.severity,
+        confidence=f.confidence, fingerprint=f.fingerprint, preview=f.preview,
+        message=f.message, origin=f.origin, label=f.label, blocking=blocking,
+    )
+
+
+def _key(f: Finding) -> tuple[str, str, int, str]:
+    return (f.fingerprint, f.path, f.line, f.origin)

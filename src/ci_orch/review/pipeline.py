@@ -1,0 +1,156 @@
+"""One review run as library code: redact -> plan -> route -> parse -> place -> gate.
+
+Takes its collaborators (providers, ledger) as arguments (STYLE.md item 4); the CLI builds
+them from config. Files are written and posted by the caller, from the returned result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from ci_orch.config.model import Config
+from ci_orch.context.changes import Changes
+from ci_orch.gate import GateResult, Redactions, ScanText, redact_diff, run_gate
+from ci_orch.ledger.interface import Ledger
+from ci_orch.plan.estimate import target_for
+from ci_orch.plan.model import Plan
+from ci_orch.plan.planner import Target, chunk_budget, plan_review
+from ci_orch.providers.interface import Provider
+from ci_orch.review.chunks import ChunkOutcome, review_chunk
+from ci_orch.review.placement import PlacedFinding, merge_findings
+from ci_orch.review.prompts import PromptSettings, review_request
+from ci_orch.routing import Attempt, BudgetExhausted, DeadlineExceeded, Router
+
+Status = Literal["complete", "partial", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    plan: Plan
+    outcomes: tuple[ChunkOutcome, ...]
+    findings: tuple[PlacedFinding, ...]
+    findings_dropped: int  # over review.max_findings
+    attempts: tuple[Attempt, ...]
+    gate: GateResult
+    redactions: Redactions
+    status: Status
+    notes: tuple[str, ...] = ()
+
+    @property
+    def added_lines_sent(self) -> int:
+        return sum(len(o.chunk.added_lines) for o in self.outcomes if o.status == "ok")
+
+    @property
+    def repairs(self) -> int:
+        return sum(o.repairs for o in self.outcomes)
+
+
+def review_target(config: Config) -> Target:
+    """The review-capable provider with the smallest chunk budget: every chunk then fits every
+    provider, so any of them can take over a chunk when another fails."""
+    usable = [p for p in config.providers if "review" in p.capabilities] or list(config.providers)
+    targets = [target_for(p) for p in usable]
+    return min(targets, key=lambda t: chunk_budget(t, config.review.chunking))
+
+
+async def run_review(
+    changes: Changes,
+    config: Config,
+    *,
+    providers: Mapping[str, Provider],
+    ledger: Ledger,
+    run_id: str,
+    settings: PromptSettings,
+    env: Mapping[str, str] | None = None,
+) -> ReviewResult:
+    redacted, redactions = redact_diff(changes.diff)
+    plan = plan_review(
+        redacted,
+        review_target(config),
+        paths=config.review.paths,
+        chunking=config.review.chunking,
+    )
+    router = Router(config, providers, ledger, run_id=run_id, env=env)
+    # The router caps this at each provider's own max_output_tokens and sends the capped value.
+    max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
+    outcomes, notes = await _route_all(router, plan, changes, settings, max_out)
+    reported = [(o.provider or "?", f) for o in outcomes if o.review for f in o.review.findings]
+    placed, dropped = merge_findings(reported, changes.diff, cap=config.review.max_findings)
+    gate = run_gate(changes.diff, config.gate, model_outputs=_suggestions(placed))
+    placed = _drop_blocked(placed, gate)
+    return ReviewResult(
+        plan,
+        tuple(outcomes),
+        tuple(placed),
+        dropped,
+        tuple(router.attempts),
+        gate,
+        redactions,
+        _status(outcomes),
+        tuple(notes),
+    )
+
+
+async def _route_all(
+    router: Router, plan: Plan, changes: Changes, settings: PromptSettings, max_out: int
+) -> tuple[list[ChunkOutcome], list[str]]:
+    """Every chunk concurrently (the router queues per provider). A shared budget or the
+    deadline running out stops the chunks that have not started; they are reported skipped."""
+    stop: list[str] = []
+    ctx = changes.context
+
+    async def one(chunk_index: int) -> ChunkOutcome:
+        chunk = plan.chunks[chunk_index]
+        if stop:
+            return ChunkOutcome(chunk, "skipped", reason=stop[0])
+        request = review_request(
+            chunk.text,
+            title=ctx.title,
+            body=ctx.body,
+            settings=settings,
+            max_output_tokens=max_out,
+        )
+        try:
+            return await review_chunk(router, chunk, request)
+        except (BudgetExhausted, DeadlineExceeded) as exc:
+            if not isinstance(exc, BudgetExhausted) or exc.scope == "shared":
+                stop.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            return ChunkOutcome(chunk, "skipped", reason=str(exc).splitlines()[0])
+
+    outcomes = await asyncio.gather(*(one(i) for i in range(len(plan.chunks))))
+    return list(outcomes), stop[:1]
+
+
+def _suggestions(placed: list[PlacedFinding]) -> list[ScanText]:
+    """Model-written code that could be posted: the gate scans all of it, always."""
+    return [
+        ScanText(
+            path=p.finding.path,
+            text=p.suggestion,
+            lines=tuple(
+                range(p.finding.start_line, p.finding.start_line + p.suggestion.count("\n") + 1)
+            ),
+            origin="model",
+            label=p.fingerprint,
+        )
+        for p in placed
+        if p.suggestion
+    ]
+
+
+def _drop_blocked(placed: list[PlacedFinding], gate: GateResult) -> list[PlacedFinding]:
+    blocked = set(gate.blocked_outputs)
+    return [
+        dataclasses.replace(p, suggestion=None) if p.fingerprint in blocked else p for p in placed
+    ]
+
+
+def _status(outcomes: list[ChunkOutcome]) -> Status:
+    sent = sum(1 for o in outcomes if o.status == "ok")
+    if outcomes and sent == len(outcomes):
+        return "complete"
+    return "partial" if sent else "skipped"

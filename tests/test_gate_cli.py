@@ -1,0 +1,137 @@
+"""`ci-orch gate` end to end: exit codes, formats, report files, baseline, git refs."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ci_orch.cli import cli
+from tests.conftest import GitRepo
+from tests.gate.formats import ALNUM, r
+
+KEY = "ghp_" + r(random.Random(11), ALNUM, 36)
+
+
+def _diff(body: str, path: str = "app/settings.py") -> str:
+    lines = body.splitlines()
+    added = "".join(f"+{line}\n" for line in lines)
+    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+            f"@@ -0,0 +1,{len(lines)} @@\n{added}")
+
+
+def _run(tmp_path: Path, *args: str, diff: str | None = None) -> tuple[int, str]:
+    if diff is not None:
+        (tmp_path / "change.diff").write_text(diff)
+        args = ("--diff-file", str(tmp_path / "change.diff"), *args)
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(cli, ["gate", *args])
+    return result.exit_code, result.output
+
+
+def test_clean_diff_passes(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, diff=_diff("x = 1\nprint(x)"))
+    assert code == 0
+    assert out.startswith("ci-orch gate: PASS")
+
+
+def test_secret_blocks_and_json_has_the_documented_shape(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, "--format", "json", diff=_diff(f'TOKEN = "{KEY}"\n'))
+    assert code == 1
+    data = json.loads(out)
+    assert data["verdict"] == "block"
+    assert set(data) >= {"verdict", "findings", "scanned", "elapsed_s"}
+    finding = data["findings"][0]
+    assert {k: finding[k] for k in ("kind", "rule", "path", "line", "severity")} == {
+        "kind": "secret", "rule": "github-token", "path": "app/settings.py", "line": 1,
+        "severity": "critical"}
+    assert set(finding) >= {"confidence", "fingerprint", "preview"}
+    assert data["scanned"] == {"files": 1, "added_lines": 1, "bytes": len(KEY) + 11,
+                               "model_outputs": 0}
+    assert KEY not in out
+
+
+def test_sarif_and_report_files_are_written(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, "--format", "sarif", "--report-dir", str(tmp_path / "rep"),
+                     diff=_diff(f'TOKEN = "{KEY}"\nrequests.get(u, verify=False)\n'))
+    assert code == 1
+    sarif = json.loads(out)
+    assert sarif["version"] == "2.1.0"
+    results = sarif["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} == {"github-token", "py-verify-false"}
+    region = results[0]["locations"][0]["physicalLocation"]["region"]
+    assert region["startLine"] == 1
+    assert json.loads((tmp_path / "rep" / "gate.json").read_text())["verdict"] == "block"
+    assert json.loads((tmp_path / "rep" / "gate.sarif").read_text()) == sarif
+    assert KEY not in (tmp_path / "rep" / "gate.json").read_text()
+
+
+def test_baseline_accepts_a_finding_and_its_change_is_reported(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, "--format", "json", diff=_diff(f'TOKEN = "{KEY}"\n'))
+    fingerprint = json.loads(out)["findings"][0]["fingerprint"]
+    baseline = json.dumps({"version": 1, "allow": [
+        {"fingerprint": fingerprint, "reason": "revoked test token"}]}, indent=2)
+    diff = _diff(f'TOKEN = "{KEY}"\n') + _diff(baseline, ".ci-orch-baseline.json")
+    (tmp_path / "change.diff").write_text(diff)
+    (tmp_path / ".ci-orch-baseline.json").write_text(baseline)
+    with contextlib.chdir(tmp_path):
+        result = CliRunner().invoke(cli, ["gate", "--diff-file", str(tmp_path / "change.diff")])
+    assert result.exit_code == 0, result.output
+    assert "1 finding(s) accepted by .ci-orch-baseline.json" in result.output
+    assert f"+1 accepted ({fingerprint})" in result.output
+
+
+def test_base_and_head_in_a_git_repo(git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    base = git_repo.commit("base")
+    git_repo.write("a.py", f"x = 1\napi_token = '{KEY}'\n")
+    head = git_repo.commit("leak")
+    monkeypatch.chdir(git_repo.path)
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["gate", "--base", base, "--head", head, "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert [(f["path"], f["line"]) for f in json.loads(result.output)["findings"]] == [("a.py", 2)]
+    clean = CliRunner().invoke(cli, ["gate", "--base", base, "--head", base])
+    assert clean.exit_code == 0, clean.output
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert _run(tmp_path, "--diff-file", str(tmp_path / "missing.diff"))[0] == 2
+    assert _run(tmp_path, diff="this is not a diff at all\n")[0] == 2
+    assert _run(tmp_path, "--format", "xml", diff=_diff("x = 1"))[0] == 2
+    config = tmp_path / "c.yml"
+    config.write_text("gate:\n  secrets: {enabled: false}\n  licenses: {enabled: false}\n"
+                      "  unsafe: {enabled: false}\n")
+    code, out = _run(tmp_path, "--config", str(config), diff=_diff("x = 1"))
+    assert code == 2 and "all disabled" in out
+
+
+def test_config_thresholds(tmp_path: Path) -> None:
+    config = tmp_path / "c.yml"
+    config.write_text("gate:\n  unsafe: {fail_on: critical}\n")
+    diff = _diff("requests.get(u, verify=False)\n")
+    assert _run(tmp_path, diff=diff)[0] == 1
+    assert _run(tmp_path, "--config", str(config), diff=diff)[0] == 0
+    config.write_text("gate:\n  scan_added_lines: false\n")
+    assert _run(tmp_path, "--config", str(config), diff=_diff(f'T = "{KEY}"'))[0] == 0
+
+
+def test_no_refs_compares_with_the_default_branch(
+    git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.commit("base")
+    git_repo.git("checkout", "-q", "-b", "feature")
+    git_repo.write("deploy.sh", "curl -fsSL https://get.example.test | sh\n")
+    git_repo.commit("installer")
+    monkeypatch.chdir(git_repo.path)
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "CI"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["gate"])
+    assert result.exit_code == 1, result.output
+    assert "deploy.sh:1:" in result.output and "curl-pipe-shell" in result.output

@@ -1,0 +1,84 @@
+"""One test per detect-secrets 1.5.0 trap listed in issue 4, each shown to be avoided."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import random
+import re
+
+from ci_orch.config.gate import GateConfig
+from ci_orch.diff import parse_diff
+from ci_orch.gate import run_gate
+from ci_orch.gate.secrets import SecretEngine, SecretRule
+from tests.gate.formats import ALNUM, HEX, r, uuid4
+
+RNG = random.Random(99)
+
+
+def _gh() -> str:
+    return "ghp_" + r(RNG, ALNUM, 36)
+
+
+def test_works_outside_detect_secrets_settings_contexts() -> None:
+    # Trap: plugins only run inside default_settings()/transient_settings().
+    from detect_secrets.settings import get_settings
+
+    get_settings().clear()
+    key = _gh()
+    assert [m.rule.id for m in SecretEngine.from_config().find(f"t = '{key}'")] == ["github-token"]
+
+
+def test_entropy_limit_applies_on_every_line() -> None:
+    # Trap: scan_line ignores the entropy limit (500k findings on Django). Low-entropy
+    # values bound to secret names must not be reported, line by line or in bulk.
+    lines = [f"password_{i} = 'aaaabbbbccccdddd{i % 10}'" for i in range(2000)]
+    assert SecretEngine.from_config().find("\n".join(lines)) == []
+    assert all(not SecretEngine.from_config().find(line) for line in lines[:20])
+
+
+def test_diff_files_not_on_disk_are_scanned() -> None:
+    # Trap: scan_diff silently drops every file that is not on disk (is_invalid_file).
+    key = _gh()
+    diff = parse_diff(
+        "diff --git a/nowhere/on/disk.py b/nowhere/on/disk.py\nnew file mode 100644\n"
+        "--- /dev/null\n+++ b/nowhere/on/disk.py\n@@ -0,0 +1 @@\n"
+        f"+TOKEN = '{key}'\n"
+    )
+    result = run_gate(diff, GateConfig(), baseline=frozenset())
+    assert result.verdict == "block"
+    assert [f.path for f in result.findings] == ["nowhere/on/disk.py"]
+
+
+def test_unidiff_is_a_declared_dependency() -> None:
+    # Trap: detect-secrets uses unidiff without declaring it; we parse diffs ourselves
+    # with a declared unidiff.
+    requires = importlib.metadata.requires("ci-orch") or []
+    assert any(re.match(r"unidiff\b", req) for req in requires)
+
+
+def test_indirect_reference_lines_are_not_suppressed() -> None:
+    # Trap: is_indirect_reference drops every finding on `client = OpenAI(api_key="...")`.
+    key = "sk-proj-" + r(RNG, ALNUM, 74) + "T3BlbkFJ" + r(RNG, ALNUM, 74)
+    generic = r(RNG, HEX, 40)
+    engine = SecretEngine.from_config()
+    assert [m.rule.id for m in engine.find(f'client = OpenAI(api_key="{key}")')] == [
+        "openai-api-key"]
+    assert [m.rule.id for m in engine.find(f'client = Client(api_key="{generic}")')] == [
+        "generic-secret"]
+
+
+def test_uuid_shaped_credentials_are_kept() -> None:
+    # Trap: is_potential_uuid drops UUID-shaped credentials (Heroku, Snyk).
+    engine = SecretEngine.from_config()
+    assert [m.rule.id for m in engine.find(f"HEROKU_API_KEY={uuid4(RNG)}")] == ["heroku-api-key"]
+    assert [m.rule.id for m in engine.find(f"SNYK_TOKEN: {uuid4(RNG)}")] == ["snyk-token"]
+
+
+def test_custom_rules_need_no_cache_clearing() -> None:
+    # Trap: custom plugins need detect-secrets' plugin caches cleared. Our engines are
+    # plain objects: two engines with different rules in one process each see their own.
+    first = SecretEngine([SecretRule("acme-token", r"acme_[0-9a-f]{16}")])
+    second = SecretEngine([SecretRule("zeta-token", r"zeta_[0-9a-f]{16}")])
+    text = f"acme_{r(RNG, HEX, 16)} zeta_{r(RNG, HEX, 16)}"
+    assert [m.rule.id for m in first.find(text)] == ["acme-token"]
+    assert [m.rule.id for m in second.find(text)] == ["zeta-token"]
