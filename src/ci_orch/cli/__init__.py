@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "gate": "ci_orch.cli.gate:gate",
     "providers": "ci_orch.cli.providers:providers",
     "report": "ci_orch.cli.report:report",
+    "review": "ci_orch.cli.review:review",
 }
 
 

@@ -1,0 +1,56 @@
+"""`ci-orch review`: the main job. context -> changes -> redact -> plan -> route -> parse ->
+gate -> report (files first) -> terminal summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import get_args
+
+import click
+
+from ci_orch.cli._options import config_option, diff_source
+from ci_orch.cli._run import exits
+from ci_orch.config.sections import Profile
+
+PROFILES: tuple[str, ...] = get_args(Profile)
+
+
+def _profiles(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in (value or "").split(",") if v.strip())
+    unknown = [n for n in names if n not in PROFILES]
+    if unknown:
+        raise click.BadParameter(f"unknown {', '.join(unknown)}; choose from {', '.join(PROFILES)}")
+    return names
+
+
+@click.command()
+@diff_source
+@config_option
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where the report files go (default: report.dir, ci-orch-report).",
+)
+@click.option(
+    "--profile",
+    "profiles",
+    callback=_profiles,
+    metavar="NAMES",
+    help=f"Comma-separated review profiles: {', '.join(PROFILES)}.",
+)
+@exits
+def review(
+    diff_file: Path | None,
+    base: str | None,
+    head: str | None,
+    config_path: Path | None,
+    report_dir: Path | None,
+    profiles: tuple[Profile, ...],
+) -> int:
+    """Review the change with the configured providers; the gate decides the exit code."""
+    from ci_orch.cli._review_view import summary
+    from ci_orch.review.job import ReviewOptions, run_job
+
+    job = run_job(ReviewOptions(diff_file, base, head, config_path, report_dir, profiles))
+    click.echo(summary(job))
+    return job.exit_code
