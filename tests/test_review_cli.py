@@ -58,6 +58,13 @@ def test_review_writes_every_report_and_exits_by_the_gate(
     schema = json.loads(next(SCHEMAS.glob("sarif*.json")).read_text())
     jsonschema.validate(sarif, schema)
     assert report["redactions"] == {"github-token": 1}
+    # Not a TTY: plain progress lines, one per chunk, with ids and counts but no content.
+    lines = result.stderr.splitlines()
+    progress = [ln for ln in lines if ln.startswith("ci-orch: [")]
+    chunks = int(next(ln for ln in lines if "reviewing 182 added lines" in ln).split(" in ")[1].split()[0])
+    assert len(progress) == chunks > 1
+    assert progress[-1].startswith(f"ci-orch: [{chunks}/{chunks}]")
+    assert "ok via backup" in progress[0] and "render(request" not in result.stderr
 
 
 def test_no_provider_key_skips_the_review_and_still_gates(

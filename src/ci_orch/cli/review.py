@@ -48,9 +48,11 @@ def review(
     profiles: tuple[Profile, ...],
 ) -> int:
     """Review the change with the configured providers; the gate decides the exit code."""
+    from ci_orch.cli._progress import terminal_progress
     from ci_orch.cli._review_view import summary
     from ci_orch.review.job import ReviewOptions, run_job
 
-    job = run_job(ReviewOptions(diff_file, base, head, config_path, report_dir, profiles))
+    options = ReviewOptions(diff_file, base, head, config_path, report_dir, profiles)
+    job = run_job(options, progress=terminal_progress())
     click.echo(summary(job))
     return job.exit_code

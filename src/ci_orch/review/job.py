@@ -28,6 +28,7 @@ from ci_orch.report.model import RunReport
 from ci_orch.report.write import write_reports
 from ci_orch.review.instructions import load_instructions
 from ci_orch.review.pipeline import ReviewResult, review_target, run_review
+from ci_orch.review.progress import Progress
 from ci_orch.review.prompts import PromptSettings
 
 
@@ -48,7 +49,11 @@ class ReviewJob:
     exit_code: ExitCode
 
 
-def run_job(options: ReviewOptions, env: Mapping[str, str] | None = None) -> ReviewJob:
+def run_job(
+    options: ReviewOptions,
+    env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ReviewJob:
     env = os.environ if env is None else env
     config = load_config(options.config_path, env=env)
     changes = load_changes(
@@ -62,12 +67,16 @@ def run_job(options: ReviewOptions, env: Mapping[str, str] | None = None) -> Rev
     usable = [p for p in config.providers if missing_key(p, env) is None]
     if not usable:
         return _finish(_skipped(changes, config, started), config, options)
-    result = asyncio.run(_review(changes, config, options, env))
+    result = asyncio.run(_review(changes, config, options, env, progress))
     return _finish(_reviewed(changes, config, result, started), config, options)
 
 
 async def _review(
-    changes: Changes, config: Config, options: ReviewOptions, env: Mapping[str, str]
+    changes: Changes,
+    config: Config,
+    options: ReviewOptions,
+    env: Mapping[str, str],
+    progress: Progress | None,
 ) -> ReviewResult:
     providers = {p.id: build_provider(p, env) for p in config.providers}
     ledger = open_ledger(config.ledger.url)
@@ -85,6 +94,7 @@ async def _review(
             run_id=uuid.uuid4().hex[:12],
             settings=settings,
             env=env,
+            progress=progress,
         )
     finally:
         await ledger.aclose()

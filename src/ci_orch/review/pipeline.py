@@ -17,11 +17,12 @@ from ci_orch.context.changes import Changes
 from ci_orch.gate import GateResult, Redactions, ScanText, redact_diff, run_gate
 from ci_orch.ledger.interface import Ledger
 from ci_orch.plan.estimate import target_for
-from ci_orch.plan.model import Plan
+from ci_orch.plan.model import Chunk, Plan
 from ci_orch.plan.planner import Target, chunk_budget, plan_review
 from ci_orch.providers.interface import Provider
 from ci_orch.review.chunks import ChunkOutcome, review_chunk
 from ci_orch.review.placement import PlacedFinding, merge_findings
+from ci_orch.review.progress import Progress, Silent
 from ci_orch.review.prompts import PromptSettings, review_request
 from ci_orch.routing import Attempt, BudgetExhausted, DeadlineExceeded, Router
 
@@ -66,7 +67,9 @@ async def run_review(
     run_id: str,
     settings: PromptSettings,
     env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> ReviewResult:
+    progress = progress or Silent()
     redacted, redactions = redact_diff(changes.diff)
     plan = plan_review(
         redacted,
@@ -74,10 +77,14 @@ async def run_review(
         paths=config.review.paths,
         chunking=config.review.chunking,
     )
+    progress.planned(len(plan.chunks), plan.added_lines_total)
     router = Router(config, providers, ledger, run_id=run_id, env=env)
     # The router caps this at each provider's own max_output_tokens and sends the capped value.
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
-    outcomes, notes = await _route_all(router, plan, changes, settings, max_out)
+    try:
+        outcomes, notes = await _route_all(router, plan, changes, settings, max_out, progress)
+    finally:
+        progress.close()
     reported = [(o.provider or "?", f) for o in outcomes if o.review for f in o.review.findings]
     placed, dropped = merge_findings(reported, changes.diff, cap=config.review.max_findings)
     gate = run_gate(changes.diff, config.gate, model_outputs=_suggestions(placed))
@@ -96,7 +103,12 @@ async def run_review(
 
 
 async def _route_all(
-    router: Router, plan: Plan, changes: Changes, settings: PromptSettings, max_out: int
+    router: Router,
+    plan: Plan,
+    changes: Changes,
+    settings: PromptSettings,
+    max_out: int,
+    progress: Progress,
 ) -> tuple[list[ChunkOutcome], list[str]]:
     """Every chunk concurrently (the router queues per provider). A shared budget or the
     deadline running out stops the chunks that have not started; they are reported skipped."""
@@ -104,7 +116,11 @@ async def _route_all(
     ctx = changes.context
 
     async def one(chunk_index: int) -> ChunkOutcome:
-        chunk = plan.chunks[chunk_index]
+        outcome = await attempt(plan.chunks[chunk_index])
+        progress.chunk_done(outcome)
+        return outcome
+
+    async def attempt(chunk: Chunk) -> ChunkOutcome:
         if stop:
             return ChunkOutcome(chunk, "skipped", reason=stop[0])
         request = review_request(
