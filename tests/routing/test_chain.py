@@ -7,12 +7,10 @@ docstring) showing what we do instead.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from ci_orch.ledger import BreakerRecord, Ledger, open_ledger
+from ci_orch.ledger import BreakerRecord, Ledger
 from ci_orch.providers.interface import (
     AuthError,
     BadRequest,
@@ -25,7 +23,7 @@ from ci_orch.providers.interface import (
 from ci_orch.routing import AllProvidersFailed, ContextTooLarge, DeadlineExceeded
 from ci_orch.routing.clock import SystemClock
 from ci_orch.routing.state import deployment_key
-from tests.test_routing_support import (
+from tests.routing.support import (
     FakeClock,
     ScriptedProvider,
     make_config,
@@ -33,18 +31,6 @@ from tests.test_routing_support import (
     pcfg,
     req,
 )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def ledger(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ledger]:
-    led = open_ledger(f"sqlite:///{tmp_path}/ledger.sqlite", clock=clock.time)
-    yield led
-    await led.aclose()
 
 
 def dead(pid: str, **kw: object) -> ScriptedProvider:

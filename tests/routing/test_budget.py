@@ -7,7 +7,6 @@ import asyncio
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,7 @@ from ci_orch.ledger.sqlite import SqliteLedger
 from ci_orch.providers.interface import Usage
 from ci_orch.routing import BudgetExhausted
 from ci_orch.routing.cost import TokenCounter, worst_case_usd
-from tests.test_ledger_redis_support import redis_url  # noqa: F401  (fixture)
-from tests.test_routing_support import (
+from tests.routing.support import (
     FakeClock,
     ScriptedProvider,
     make_config,
@@ -28,20 +26,10 @@ from tests.test_routing_support import (
     pcfg,
     req,
 )
+from tests.test_ledger_redis_support import redis_url  # noqa: F401  (fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def ledger(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ledger]:
-    led = open_ledger(f"sqlite:///{tmp_path}/ledger.sqlite", clock=clock.time)
-    yield led
-    await led.aclose()
 
 
 def worst_case(provider: ScriptedProvider, max_out: int = 100) -> tuple[int, float]:
@@ -183,7 +171,7 @@ def test_nothing_is_fetched_over_the_network_at_import_or_route(tmp_path: Path) 
         socket.socket.connect = refuse
         socket.create_connection = refuse
         import ci_orch.routing, ci_orch.ledger
-        from tests.test_routing_support import ScriptedProvider, make_config, make_router, pcfg, req
+        from tests.routing.support import ScriptedProvider, make_config, make_router, pcfg, req
         from ci_orch.ledger import open_ledger
 
         async def main():

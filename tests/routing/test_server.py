@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from ci_orch.config.providers import ProviderConfig
-from ci_orch.ledger import Ledger, open_ledger
+from ci_orch.ledger import Ledger
 from ci_orch.providers.interface import Provider
 from ci_orch.providers.registry import build_provider
 from ci_orch.testing.provider_server import ProviderServer
-from tests.test_routing_support import FakeClock, make_config, make_router, pcfg, req
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def ledger(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ledger]:
-    led = open_ledger(f"sqlite:///{tmp_path}/ledger.sqlite", clock=clock.time)
-    yield led
-    await led.aclose()
+from tests.routing.support import FakeClock, make_config, make_router, pcfg, req
 
 
 @pytest.fixture

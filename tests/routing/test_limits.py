@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from ci_orch.config.routing import BreakerConfig
-from ci_orch.ledger import BreakerRecord, Ledger, open_ledger
+from ci_orch.ledger import BreakerRecord, Ledger
 from ci_orch.providers.interface import (
     ContentFiltered,
     Overloaded,
@@ -21,7 +19,7 @@ from ci_orch.routing import DeadlineExceeded
 from ci_orch.routing.breaker import Breaker
 from ci_orch.routing.clock import SystemClock
 from ci_orch.routing.limiter import Limiter, LimiterDeadline
-from tests.test_routing_support import (
+from tests.routing.support import (
     FakeClock,
     ScriptedProvider,
     make_config,
@@ -29,18 +27,6 @@ from tests.test_routing_support import (
     pcfg,
     req,
 )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def ledger(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ledger]:
-    led = open_ledger(f"sqlite:///{tmp_path}/ledger.sqlite", clock=clock.time)
-    yield led
-    await led.aclose()
 
 
 async def test_max_concurrency_queues_every_call_and_rejects_none(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from ci_orch.config.policy import Policy
 from ci_orch.config.providers import Price
 from ci_orch.config.routing import PathRule, RoutingConfig
-from ci_orch.ledger import Ledger, open_ledger
+from ci_orch.ledger import Ledger
 from ci_orch.providers.interface import MalformedResponse, ProviderResponse
 from ci_orch.routing import AllProvidersFailed
 from ci_orch.routing.classify import classify
@@ -21,7 +19,7 @@ from ci_orch.routing.cost import TokenCounter
 from ci_orch.routing.eligibility import Limits, screen
 from ci_orch.routing.stats import RunStats
 from ci_orch.routing.strategies import order
-from tests.test_routing_support import (
+from tests.routing.support import (
     FakeClock,
     ScriptedProvider,
     make_config,
@@ -29,19 +27,6 @@ from tests.test_routing_support import (
     pcfg,
     req,
 )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def ledger(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Ledger]:
-    led = open_ledger(f"sqlite:///{tmp_path}/ledger.sqlite", clock=clock.time)
-    yield led
-    await led.aclose()
-
 
 RULES = RoutingConfig(
     sensitive_paths=("**/secrets/**",),
