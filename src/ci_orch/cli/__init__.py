@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "plan": "ci_orch.cli.plan:plan",
     "config": "ci_orch.cli.config_cmd:config",
     "gate": "ci_orch.cli.gate:gate",
+    "generate": "ci_orch.cli.generate:generate",
     "providers": "ci_orch.cli.providers:providers",
     "report": "ci_orch.cli.report:report",
     "review": "ci_orch.cli.review:review",

@@ -7,12 +7,12 @@ that cannot be read raises `UnreadableFindings` with a message fit for one repai
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from ci_orch.answers import UnreadableAnswer
+from ci_orch.answers import parse_answer as parse_answer_as
 from ci_orch.diff.model import Side
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
@@ -42,10 +42,6 @@ class ChunkReview(BaseModel):
 
     findings: tuple[ModelFinding, ...] = ()
     summary: str = ""
-
-
-class UnreadableFindings(ValueError):
-    """The model's answer is not findings JSON; the message says what was wrong (no content)."""
 
 
 # Strict-mode friendly (OpenAI structured outputs): every property required, no extras,
@@ -89,37 +85,10 @@ FINDINGS_SCHEMA: dict[str, Any] = {
     },
 }
 
-_FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL)
-
 
 def parse_review(answer: Any) -> ChunkReview:
-    """Findings from a parsed JSON value or from text; UnreadableFindings if neither works."""
-    data = _decode(answer) if isinstance(answer, str) else answer
-    if isinstance(data, list):
-        data = {"findings": data}
-    if not isinstance(data, dict):
-        raise UnreadableFindings("expected a JSON object with a 'findings' array")
-    try:
-        return ChunkReview.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise UnreadableFindings(
-            f"{exc.error_count()} schema error(s); first at {where}: {first['msg']}"
-        ) from None
+    """The answer as ChunkReview; UnreadableAnswer if it cannot be read (see ci_orch.answers)."""
+    return parse_answer_as(answer, ChunkReview, "findings")
 
 
-def _decode(text: str) -> Any:
-    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    for candidate in candidates:
-        try:
-            return json.loads(candidate)
-        except ValueError:
-            pass
-        start, end = candidate.find("{"), candidate.rfind("}")
-        if 0 <= start < end:
-            try:
-                return json.loads(candidate[start : end + 1])
-            except ValueError:
-                continue
-    raise UnreadableFindings("the answer is not valid JSON")
+UnreadableFindings = UnreadableAnswer  # the name callers catch

@@ -1,0 +1,164 @@
+"""`ci-orch generate` as one library call: config and changes in, patches and reports out.
+
+Files first: patches/ and every report file are written before the caller prints anything.
+Exit codes: 0 done; 1 the gate blocked a patch; 2 usage or config; 4 incomplete with
+policy.fail_open false.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ci_orch.config import load_config
+from ci_orch.config.model import Config
+from ci_orch.context import Changes, load_changes
+from ci_orch.diff import git
+from ci_orch.errors import ExitCode, GitError, UsageError
+from ci_orch.gate import Redactor
+from ci_orch.generate.headtree import HeadTree
+from ci_orch.generate.model import GenerateResult, PatchResult
+from ci_orch.generate.output import patch_notes, write_patches
+from ci_orch.generate.pipeline import GenerateSettings, run_generate
+from ci_orch.generate.prompts import TASKS, GenerateTask
+from ci_orch.generate.suggest import suggestions
+from ci_orch.generate.targets import normalise_targets
+from ci_orch.ledger import open_ledger
+from ci_orch.providers.registry import build_provider, missing_key
+from ci_orch.report.build import build_report
+from ci_orch.report.model import RunReport
+from ci_orch.report.write import write_reports
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateOptions:
+    task: GenerateTask
+    targets: tuple[str, ...] = ()
+    diff_file: Path | None = None
+    base: str | None = None
+    head: str | None = None
+    config_path: Path | None = None
+    report_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateJob:
+    report: RunReport
+    patches: tuple[PatchResult, ...]
+    files: tuple[Path, ...]
+    exit_code: ExitCode
+
+
+def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> GenerateJob:
+    env = os.environ if env is None else env
+    if options.task not in TASKS:
+        raise UsageError(f"unknown task {options.task!r}; choose from {', '.join(TASKS)}")
+    targets = normalise_targets(options.targets)
+    config = load_config(options.config_path, env=env)
+    changes = load_changes(
+        options.diff_file, options.base, options.head, env=env,
+        context_lines=config.review.chunking.context_lines,
+    )
+    started = datetime.now(UTC)
+    directory = options.report_dir or Path(config.report.dir)
+    if not any(missing_key(p, env) is None for p in config.providers):
+        return _finish(_skipped(changes, config, started), (), directory, options.task)
+    settings = GenerateSettings(options.task, targets)
+    root, sha = _head(changes)
+    with HeadTree(root, sha) as tree:
+        result = asyncio.run(_generate(changes, config, tree, settings, env))
+    report = _generated(changes, config, result, options.task, started)
+    return _finish(report, result.patches, directory, options.task)
+
+
+def _head(changes: Changes) -> tuple[Path, str]:
+    """The repository and head commit patches are checked against."""
+    try:
+        root = git.repo_root(changes.context.workspace)
+    except GitError:
+        raise UsageError(
+            "generate checks patches with git apply: run it inside a git checkout of the head"
+        ) from None
+    return root, git.resolve(root, changes.context.head_sha or "HEAD")
+
+
+async def _generate(
+    changes: Changes,
+    config: Config,
+    tree: HeadTree,
+    settings: GenerateSettings,
+    env: Mapping[str, str],
+) -> GenerateResult:
+    providers = {p.id: build_provider(p, env) for p in config.providers}
+    ledger = open_ledger(config.ledger.url)
+    try:
+        return await run_generate(
+            changes, config, providers=providers, ledger=ledger, tree=tree,
+            run_id=uuid.uuid4().hex[:12], settings=settings, env=env,
+        )
+    finally:
+        await ledger.aclose()
+        for provider in providers.values():
+            await provider.aclose()
+
+
+def exit_code(blocked: bool, complete: bool, config: Config) -> ExitCode:
+    if blocked:
+        return ExitCode.BLOCKED
+    if not complete and not config.policy.fail_open:
+        return ExitCode.INCOMPLETE
+    return ExitCode.OK
+
+
+def _generated(
+    changes: Changes, config: Config, r: GenerateResult, task: GenerateTask, started: datetime
+) -> RunReport:
+    blocked = any(p.status == "blocked" for p in r.patches)
+    code = exit_code(blocked, r.status == "complete", config)
+    placed, omitted = suggestions(r.patches, changes.diff, task, cap=config.review.max_findings)
+    retries = f"{r.retries} patch(es) retried once" if r.retries else ""
+    notes = [
+        f"task {task}: {len(r.patches)} patch(es)",
+        *patch_notes(_scrubbed(r.patches)),
+        *([retries] if retries else []),
+        *r.notes,
+        *(f"{o.chunk.id}: {o.reason}" for o in r.outcomes if o.reason),
+    ]
+    return build_report(
+        context=changes.context, plan=r.plan, added_lines_sent=r.added_lines_sent,
+        attempts=r.attempts, findings=placed, gate=r.gate, policy=config.policy,
+        status=r.status, exit_code=code, started_at=started, findings_omitted=omitted,
+        redactions=r.redactions.counts, repairs=r.repairs, notes=notes, task="generate",
+    )
+
+
+def _skipped(changes: Changes, config: Config, started: datetime) -> RunReport:
+    names = ", ".join(sorted({p.key_env or p.id for p in config.providers})) or (
+        "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or OLLAMA_HOST"
+    )
+    return build_report(
+        context=changes.context, plan=None, added_lines_sent=0, attempts=(), findings=(),
+        gate=None, policy=config.policy, status="skipped", exit_code=ExitCode.OK,
+        started_at=started, task="generate",
+        notes=(f"generate skipped: no provider key available (set {names})",),
+    )
+
+
+def _scrubbed(patches: tuple[PatchResult, ...]) -> tuple[PatchResult, ...]:
+    """Reasons quote git and the parser, which may quote the patch: mask secrets in them."""
+    redactor = Redactor()
+    return tuple(dataclasses.replace(p, reason=redactor.redact(p.reason)) for p in patches)
+
+
+def _finish(
+    report: RunReport, patches: tuple[PatchResult, ...], directory: Path, task: str
+) -> GenerateJob:
+    written = write_patches(_scrubbed(patches), directory, task)
+    files = write_reports(report, directory)
+    return GenerateJob(report, patches, (*written, *files), ExitCode(report.exit_code))

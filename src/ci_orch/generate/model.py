@@ -1,0 +1,64 @@
+"""What one generation run produces: patch results per chunk, and the run's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ci_orch.gate import GateResult, Redactions
+from ci_orch.generate.patches import Patch
+from ci_orch.plan.model import Chunk, Plan
+from ci_orch.routing import Attempt
+
+PatchStatus = Literal["applied", "failed", "blocked"]
+ChunkStatus = Literal["ok", "failed", "skipped"]
+Status = Literal["complete", "partial", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class PatchResult:
+    """`applied` means `git apply --check` passed against the head tree (nothing is applied)."""
+
+    path: str  # the file the model named, or the patch's first file
+    description: str
+    status: PatchStatus
+    reason: str = ""  # why it failed or was blocked; git's message or the gate rule, no secret
+    patch: Patch | None = None  # the final parsed version; None when it never parsed
+    retried: bool = False
+    provider: str | None = None
+    id: str = ""  # p001, p002, ... in chunk order, given by the pipeline
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkOutcome:
+    chunk: Chunk
+    status: ChunkStatus
+    patches: tuple[PatchResult, ...] = ()
+    provider: str | None = None
+    reason: str = ""
+    repairs: int = 0
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateResult:
+    plan: Plan
+    outcomes: tuple[ChunkOutcome, ...]
+    patches: tuple[PatchResult, ...]
+    attempts: tuple[Attempt, ...]
+    gate: GateResult
+    redactions: Redactions
+    status: Status
+    notes: tuple[str, ...] = ()
+
+    @property
+    def added_lines_sent(self) -> int:
+        return sum(len(o.chunk.added_lines) for o in self.outcomes if o.status == "ok")
+
+    @property
+    def repairs(self) -> int:
+        return sum(o.repairs for o in self.outcomes)
+
+    @property
+    def retries(self) -> int:
+        return sum(1 for p in self.patches if p.retried)

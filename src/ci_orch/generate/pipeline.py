@@ -1,0 +1,138 @@
+"""One generation run as library code: redact -> plan -> route -> read -> check -> gate.
+
+Mirrors review/pipeline.py and takes its collaborators (providers, ledger, the head tree) as
+arguments. Writing files is the caller's job (generate/job.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ci_orch.config.model import Config
+from ci_orch.context.changes import Changes
+from ci_orch.diff.model import Diff
+from ci_orch.gate import GateResult, Redactor, redact_diff, run_gate
+from ci_orch.generate.chunks import generate_chunk
+from ci_orch.generate.gatescan import patch_texts
+from ci_orch.generate.headtree import HeadTree
+from ci_orch.generate.model import ChunkOutcome, GenerateResult, PatchResult, Status
+from ci_orch.generate.prompts import GenerateTask, generate_request
+from ci_orch.generate.targets import target_text
+from ci_orch.ledger.interface import Ledger
+from ci_orch.plan.estimate import target_for
+from ci_orch.plan.model import Chunk
+from ci_orch.plan.planner import Target, chunk_budget, plan_review
+from ci_orch.providers.interface import Provider
+from ci_orch.routing import BudgetExhausted, DeadlineExceeded, Router
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateSettings:
+    task: GenerateTask
+    targets: tuple[str, ...] = ()
+
+
+def generate_target(config: Config) -> Target:
+    """The generate-capable provider with the smallest chunk budget (as review_target)."""
+    usable = [p for p in config.providers if "generate" in p.capabilities] or list(config.providers)
+    targets = [target_for(p) for p in usable]
+    return min(targets, key=lambda t: chunk_budget(t, config.review.chunking))
+
+
+async def run_generate(
+    changes: Changes,
+    config: Config,
+    *,
+    providers: Mapping[str, Provider],
+    ledger: Ledger,
+    tree: HeadTree,
+    run_id: str,
+    settings: GenerateSettings,
+    env: Mapping[str, str] | None = None,
+) -> GenerateResult:
+    redactor = Redactor.from_config(config.gate.secrets)
+    redacted, _ = redact_diff(changes.diff, redactor)
+    files = target_text(tree, settings.targets, redactor)
+    target = generate_target(config)
+    budget = chunk_budget(target, config.review.chunking) - target.tokenizer.count(files.text)
+    plan = plan_review(
+        redacted, target, paths=config.review.paths, chunking=config.review.chunking,
+        budget=budget,
+    )
+    chunks = list(plan.chunks)
+    if not chunks and files.text:  # nothing changed under review: the targets alone
+        chunks = [Chunk(id="targets", tokens=0, text="", files=files.files, added_lines=())]
+    router = Router(config, providers, ledger, run_id=run_id, env=env)
+    max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
+    outcomes, notes = await _route_all(
+        router, chunks, changes, tree, settings, files.text, max_out
+    )
+    patches = _numbered([p for o in outcomes for p in o.patches])
+    gate = run_gate(Diff(files=()), config.gate, model_outputs=list(patch_texts(patches)))
+    patches = _blocked(patches, gate)
+    if files.truncated:
+        notes.append("target files were cut to fit the prompt")
+    return GenerateResult(
+        plan, tuple(outcomes), tuple(patches), tuple(router.attempts), gate,
+        redactor.redactions(), _status(outcomes), tuple(notes),
+    )
+
+
+async def _route_all(
+    router: Router,
+    chunks: Sequence[Chunk],
+    changes: Changes,
+    tree: HeadTree,
+    settings: GenerateSettings,
+    files_text: str,
+    max_out: int,
+) -> tuple[list[ChunkOutcome], list[str]]:
+    """Every chunk concurrently; a shared budget or the deadline running out skips the rest."""
+    stop: list[str] = []
+    ctx = changes.context
+
+    async def one(chunk: Chunk) -> ChunkOutcome:
+        if stop:
+            return ChunkOutcome(chunk, "skipped", reason=stop[0])
+        request = generate_request(
+            chunk.text, files_text, task=settings.task, title=ctx.title, body=ctx.body,
+            targets=settings.targets, max_output_tokens=max_out,
+        )
+        redactions = (chunk.text + files_text).count("<redacted:")
+        try:
+            return await generate_chunk(router, chunk, request, tree, redactions)
+        except (BudgetExhausted, DeadlineExceeded) as exc:
+            if not isinstance(exc, BudgetExhausted) or exc.scope == "shared":
+                stop.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            return ChunkOutcome(chunk, "skipped", reason=str(exc).splitlines()[0])
+
+    outcomes = await asyncio.gather(*(one(c) for c in chunks))
+    return list(outcomes), stop[:1]
+
+
+def _numbered(patches: list[PatchResult]) -> list[PatchResult]:
+    return [dataclasses.replace(p, id=f"p{i:03d}") for i, p in enumerate(patches, 1)]
+
+
+def _blocked(patches: list[PatchResult], gate: GateResult) -> list[PatchResult]:
+    """A patch with a blocking gate finding is blocked, whatever else it was."""
+    rules: dict[str, set[str]] = {}
+    for finding in gate.blocking:
+        if finding.origin == "model":
+            rules.setdefault(finding.label, set()).add(f"{finding.kind}:{finding.rule}")
+    return [
+        dataclasses.replace(p, status="blocked", reason="gate: " + ", ".join(sorted(rules[p.id])))
+        if p.id in rules
+        else p
+        for p in patches
+    ]
+
+
+def _status(outcomes: list[ChunkOutcome]) -> Status:
+    done = sum(1 for o in outcomes if o.status == "ok")
+    if outcomes and done == len(outcomes):
+        return "complete"
+    return "partial" if done else "skipped"
