@@ -58,6 +58,16 @@ def test_review_writes_every_report_and_exits_by_the_gate(
     schema = json.loads(next(SCHEMAS.glob("sarif*.json")).read_text())
     jsonschema.validate(sarif, schema)
     assert report["redactions"] == {"github-token": 1}
+    secrets = json.loads((out / "gl-secret-detection-report.json").read_text())
+    jsonschema.validate(secrets, json.loads(next(SCHEMAS.glob("secret-detection*.json")).read_text()))
+    assert [v["location"]["file"] for v in secrets["vulnerabilities"]] == ["app/settings.py"]
+    quality = json.loads((out / "gl-code-quality-report.json").read_bytes().decode("utf-8"))
+    assert quality and all(
+        q["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        and q["location"]["path"] and q["location"]["lines"]["begin"] >= 1 and q["fingerprint"]
+        for q in quality
+    )
+    assert not (out / "gl-code-quality-report.json").read_bytes().startswith(b"\xef\xbb\xbf")
     # Not a TTY: plain progress lines, one per chunk, with ids and counts but no content.
     lines = result.stderr.splitlines()
     progress = [ln for ln in lines if ln.startswith("ci-orch: [")]
