@@ -135,3 +135,9 @@ def test_no_refs_compares_with_the_default_branch(
     result = CliRunner().invoke(cli, ["gate"])
     assert result.exit_code == 1, result.output
     assert "deploy.sh:1:" in result.output and "curl-pipe-shell" in result.output
+
+
+def test_text_output_neutralises_escapes_and_log_commands(tmp_path: Path) -> None:
+    code, out = _run(tmp_path, diff=_diff("eval(x)  # \x1b[2J ::add-mask::x ::error::pwned"))
+    assert code == 1
+    assert "\x1b" not in out and "::error::" not in out and "::add-mask::" not in out

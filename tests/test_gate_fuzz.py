@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ci_orch.cli import cli
+from ci_orch.config.gate import GateConfig
+from ci_orch.diff import parse_diff
+from ci_orch.gate import run_gate
 
 HEADER = "diff --git a/f.py b/f.py\n--- a/f.py\n+++ b/f.py\n"
 
@@ -44,3 +49,20 @@ def test_gate_never_crashes(data: str | bytes) -> None:
     assert result.exit_code in (0, 1, 2), (result.exit_code, result.output[-500:])
     assert "internal error" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("line", [
+    "A" * 200_000, "eyJ" * 60_000, "ZXlK" * 50_000, "api_key=" * 25_000, "glpat-" * 30_000,
+    "eval(" * 40_000, "curl " * 40_000 + "| sh", "origin: '*' " * 20_000,
+    "licensed under " * 15_000, "ghp_" + "a1B2" * 9 + " " + ("x = 'ghp_" + "Zz9Y" * 9 + "' ") * 3000,
+])
+def test_hostile_lines_stay_linear(line: str) -> None:
+    # The diff is attacker-controlled: no regex may go quadratic on one huge line.
+    diff = parse_diff(HEADER + f"@@ -0,0 +1 @@\n+{line}\n")
+    for path in ("f.py", "web/app.js", ".github/workflows/ci.yml"):
+        changed = parse_diff(str(HEADER + f"@@ -0,0 +1 @@\n+{line}\n").replace("f.py", path))
+        started = time.perf_counter()
+        result = run_gate(changed, GateConfig(), baseline=frozenset())
+        assert time.perf_counter() - started < 5, path
+        assert len(result.findings) <= 3 * 20 + 3001
+    assert diff.files

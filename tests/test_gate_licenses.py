@@ -124,13 +124,13 @@ def test_the_index_says_where_its_data_came_from() -> None:
     index = LicenseIndex.packaged()
     assert "spdx-license-list 6.12.0" in index.data_version
     assert {"GPL-3.0-only", "AGPL-3.0-only", "MIT"} <= {r.id for r in index.records}
-    attribution = resources.files("ci_orch.data.licenses").joinpath("ATTRIBUTION.md").read_text()
+    attribution = resources.files("ci_orch").joinpath("data", "licenses", "ATTRIBUTION.md").read_text()
     assert "CC-BY-3.0" in attribution
 
 
 def test_the_packaged_index_is_what_the_script_builds(tmp_path: Path) -> None:
     source = require_contracts() / "licenses" / "spdx-full.json"
-    packaged = resources.files("ci_orch.data.licenses").joinpath("index.json").read_text()
+    packaged = resources.files("ci_orch").joinpath("data", "licenses", "index.json").read_text()
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "build_license_index.py"), str(source),
          str(tmp_path)], capture_output=True, check=True, text=True,

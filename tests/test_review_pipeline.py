@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import string
 from collections.abc import Iterator
@@ -68,9 +69,13 @@ def make_change(repo: GitRepo, token: str) -> None:
     repo.commit("head")
 
 
-async def review(tmp_path: Path, server: ProviderServer, repo: GitRepo) -> ReviewResult:
+async def review(
+    tmp_path: Path, server: ProviderServer, repo: GitRepo, title: str = "", body: str = ""
+) -> ReviewResult:
     config = load_config(config_file(tmp_path, server), env={})
     changes = load_changes(base="HEAD~1", repo=repo.path, env={})
+    context = dataclasses.replace(changes.context, title=title, body=body)
+    changes = dataclasses.replace(changes, context=context)
     providers = {p.id: build_provider(p, ENV) for p in config.providers}
     ledger = open_ledger(config.ledger.url)
     try:
@@ -173,3 +178,18 @@ async def test_chunks_with_redacted_secrets_stay_off_providers_that_are_not_hard
     assert result.status == "partial" and failed
     assert all("sensitive" in o.reason for o in failed)
     assert not any("settings.py" in str(r["body"]) for r in server.requests)
+
+
+async def test_title_and_description_are_redacted_too(
+    tmp_path: Path, server: ProviderServer, git_repo: GitRepo
+) -> None:
+    git_repo.write("a.py", "x = 1\n")
+    git_repo.commit("base")
+    git_repo.write("a.py", "x = 1\ny = 2\n")
+    git_repo.commit("head")
+    token = fake_github_token()
+    server.load({"models": {"dead-model": {"json": {"findings": [], "summary": "s"}}}})
+    result = await review(tmp_path, server, git_repo, title=f"use {token}", body=f"key: {token}")
+    assert server.requests and all(token not in str(r) for r in server.requests)
+    assert any("<redacted:github-token:1>" in str(r) for r in server.requests)
+    assert result.redactions.counts == {"github-token": 2}

@@ -36,6 +36,8 @@ NAMED_CONTEXTS = (
     "{cvar}: '{key}',",
     "set {var}={key}&& run.bat",
     "kubectl create secret generic app --from-literal={lvar}={key}",
+    '{var} = """{key}"""',
+    "{lvar} = rb'{key}'",
 )
 # Places a self-identifying token appears with no helpful name nearby.
 BARE_CONTEXTS = (

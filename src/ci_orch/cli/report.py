@@ -27,10 +27,20 @@ def schema() -> int:
 
 @report.command()
 @click.argument("report_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("."), show_default=True, help="Where to write the files.")
-@click.option("--format", "formats", multiple=True,
-              help="Only these formats (json, markdown, sarif, codequality, secret-detection).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the files.",
+)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    help="Only these formats (json, markdown, sarif, codequality, secret-detection).",
+)
 @exits
 def render(report_json: Path, directory: Path, formats: tuple[str, ...]) -> int:
     """Write summary.md, SARIF and the GitLab reports again from a saved report.json."""
@@ -43,8 +53,9 @@ def render(report_json: Path, directory: Path, formats: tuple[str, ...]) -> int:
     try:
         loaded = RunReport.model_validate_json(report_json.read_bytes())
     except ValidationError as exc:
-        raise UsageError(f"{report_json} is not a ci-orch report.json: "
-                         f"{exc.error_count()} schema error(s)") from None
+        raise UsageError(
+            f"{report_json} is not a ci-orch report.json: {exc.error_count()} schema error(s)"
+        ) from None
     for path in write_reports(loaded, directory, chosen):
         click.echo(str(path))
     return 0

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ci_orch.config.gate import SecretsConfig
+from ci_orch.context.model import PipelineContext
 from ci_orch.diff.model import Diff, FileChange, Hunk, Line
 from ci_orch.gate.secrets.engine import SecretEngine
 
@@ -87,6 +88,13 @@ def redact_diff(diff: Diff, redactor: Redactor | None = None) -> tuple[Diff, Red
     redactor = redactor or Redactor()
     files = tuple(_redact_file(f, redactor) for f in diff.files)
     return Diff(files=files), redactor.redactions()
+
+
+def redact_context(context: PipelineContext, redactor: Redactor) -> PipelineContext:
+    """The PR/MR title and description redacted too: they are sent with every chunk."""
+    return dataclasses.replace(
+        context, title=redactor.redact(context.title), body=redactor.redact(context.body)
+    )
 
 
 def _redact_file(file: FileChange, redactor: Redactor) -> FileChange:

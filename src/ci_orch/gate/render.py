@@ -82,7 +82,7 @@ def as_text(result: GateResult, *, baseline_path: str = ".ci-orch-baseline.json"
         mark = "BLOCK" if _key(f) in blocking else "warn "
         lines.append(f"  {mark} {f.path}:{f.line}:{f.column[0]} {f.kind}/{f.rule} {f.severity} "
                      f"({f.confidence}) fp={f.fingerprint}")
-        lines.append(f"        {f.preview}")
+        lines.append(f"        {_printable(f.preview)}")
         if f.message:
             lines.append(f"        {f.message}")
     lines.extend(_baseline_lines(result, baseline_path))
@@ -106,3 +106,9 @@ def _baseline_lines(result: GateResult, baseline_path: str) -> list[str]:
 
 def _key(finding: Finding) -> tuple[str, str, str, int, str]:
     return (finding.fingerprint, finding.rule, finding.path, finding.line, finding.label)
+
+
+def _printable(text: str) -> str:
+    """Diff text is attacker-controlled: no terminal escapes or CI log commands (`::x::`)."""
+    shown = "".join(c if c.isprintable() else "?" for c in text)
+    return shown.replace("::", ":\u200b:")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ci_orch.config.model import Config
 from ci_orch.context.changes import Changes
 from ci_orch.diff.model import Diff
-from ci_orch.gate import GateResult, Redactor, redact_diff, run_gate
+from ci_orch.gate import GateResult, Redactor, redact_context, redact_diff, run_gate
 from ci_orch.generate.chunks import generate_chunk
 from ci_orch.generate.gatescan import patch_texts
 from ci_orch.generate.headtree import HeadTree
@@ -55,11 +55,15 @@ async def run_generate(
 ) -> GenerateResult:
     redactor = Redactor.from_config(config.gate.secrets)
     redacted, _ = redact_diff(changes.diff, redactor)
+    sendable = dataclasses.replace(changes, context=redact_context(changes.context, redactor))
     files = target_text(tree, settings.targets, redactor)
     target = generate_target(config)
     budget = chunk_budget(target, config.review.chunking) - target.tokenizer.count(files.text)
     plan = plan_review(
-        redacted, target, paths=config.review.paths, chunking=config.review.chunking,
+        redacted,
+        target,
+        paths=config.review.paths,
+        chunking=config.review.chunking,
         budget=budget,
     )
     chunks = list(plan.chunks)
@@ -68,7 +72,7 @@ async def run_generate(
     router = Router(config, providers, ledger, run_id=run_id, env=env)
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
     outcomes, notes = await _route_all(
-        router, chunks, changes, tree, settings, files.text, max_out
+        router, chunks, sendable, tree, settings, files.text, max_out
     )
     patches = _numbered([p for o in outcomes for p in o.patches])
     gate = run_gate(Diff(files=()), config.gate, model_outputs=list(patch_texts(patches)))
@@ -76,8 +80,14 @@ async def run_generate(
     if files.truncated:
         notes.append("target files were cut to fit the prompt")
     return GenerateResult(
-        plan, tuple(outcomes), tuple(patches), tuple(router.attempts), gate,
-        redactor.redactions(), _status(outcomes), tuple(notes),
+        plan,
+        tuple(outcomes),
+        tuple(patches),
+        tuple(router.attempts),
+        gate,
+        redactor.redactions(),
+        _status(outcomes),
+        tuple(notes),
     )
 
 
@@ -98,8 +108,13 @@ async def _route_all(
         if stop:
             return ChunkOutcome(chunk, "skipped", reason=stop[0])
         request = generate_request(
-            chunk.text, files_text, task=settings.task, title=ctx.title, body=ctx.body,
-            targets=settings.targets, max_output_tokens=max_out,
+            chunk.text,
+            files_text,
+            task=settings.task,
+            title=ctx.title,
+            body=ctx.body,
+            targets=settings.targets,
+            max_output_tokens=max_out,
         )
         redactions = (chunk.text + files_text).count("<redacted:")
         try:

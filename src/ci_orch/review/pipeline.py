@@ -14,7 +14,15 @@ from typing import Literal
 
 from ci_orch.config.model import Config
 from ci_orch.context.changes import Changes
-from ci_orch.gate import GateResult, Redactions, ScanText, redact_diff, run_gate
+from ci_orch.gate import (
+    GateResult,
+    Redactions,
+    Redactor,
+    ScanText,
+    redact_context,
+    redact_diff,
+    run_gate,
+)
 from ci_orch.ledger.interface import Ledger
 from ci_orch.plan.estimate import target_for
 from ci_orch.plan.model import Chunk, Plan
@@ -70,7 +78,10 @@ async def run_review(
     progress: Progress | None = None,
 ) -> ReviewResult:
     progress = progress or Silent()
-    redacted, redactions = redact_diff(changes.diff)
+    # Everything that goes into a prompt is redacted first, with the configured extra patterns.
+    redactor = Redactor.from_config(config.gate.secrets)
+    redacted, _ = redact_diff(changes.diff, redactor)
+    sendable = dataclasses.replace(changes, context=redact_context(changes.context, redactor))
     plan = plan_review(
         redacted,
         review_target(config),
@@ -82,7 +93,7 @@ async def run_review(
     # The router caps this at each provider's own max_output_tokens and sends the capped value.
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
     try:
-        outcomes, notes = await _route_all(router, plan, changes, settings, max_out, progress)
+        outcomes, notes = await _route_all(router, plan, sendable, settings, max_out, progress)
     finally:
         progress.close()
     reported = [(o.provider or "?", f) for o in outcomes if o.review for f in o.review.findings]
@@ -96,7 +107,7 @@ async def run_review(
         dropped,
         tuple(router.attempts),
         gate,
-        redactions,
+        redactor.redactions(),
         _status(outcomes),
         tuple(notes),
     )

@@ -26,6 +26,7 @@ _PREFILTER = ("licen", "warrant", "copyright", "redistribut", "gnu", "copyleft",
 VERBATIM_SHARE = 0.5  # of a licence's (sampled) shingles: a pasted text, not a notice
 VERBATIM_FULL_HITS = 100
 SAMPLED_SHINGLES = 48  # scripts/build_license_index.py SAMPLE
+MAX_NOTICES = 20
 
 
 def _family(name: str) -> str:
@@ -90,7 +91,9 @@ class LicenseScanner(Scanner):
     def _mentions(self, text: ScanText, starts: list[int], out: list[Finding]) -> None:
         if "under" not in text.text:
             return
-        for match in _MENTION.finditer(text.text):
+        for number, match in enumerate(_MENTION.finditer(text.text)):
+            if number >= MAX_NOTICES:
+                break
             version = match.group("ver")
             spdx_id = _family(match.group("name")) + (f"-{version}" if version else "-")
             if version and "." not in version:
@@ -154,6 +157,7 @@ class LicenseScanner(Scanner):
             severity=severity,  # type: ignore[arg-type]
             confidence=confidence,  # type: ignore[arg-type]
             fingerprint=fingerprint("license", rule, text.path, spdx_id),
-            preview=text.text[starts[first]:line_end].strip()[:160],
+            preview=text.text[max(starts[first], start - 60):min(line_end, start + 160)]
+            .strip()[:160],
             message=message, origin=text.origin, label=text.label,
         )

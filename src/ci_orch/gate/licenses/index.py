@@ -43,7 +43,7 @@ class LicenseIndex:
     @classmethod
     @functools.cache
     def packaged(cls) -> LicenseIndex:
-        raw = resources.files("ci_orch.data.licenses").joinpath("index.json").read_text()
+        raw = resources.files("ci_orch").joinpath("data", "licenses", "index.json").read_text()
         return cls.from_json(json.loads(raw))
 
     @classmethod

@@ -10,23 +10,32 @@ from ci_orch.gate.model import Finding, ScanText, fingerprint, line_starts
 from ci_orch.gate.secrets.engine import SecretEngine, SecretMatch
 
 PREVIEW_CHARS = 160
+PREVIEW_CONTEXT = 60
 
 
-def masked_line(
-    text: str, starts: Sequence[int], index: int, matches: Sequence[SecretMatch]
+def masked_preview(
+    text: str, starts: Sequence[int], match: SecretMatch, matches: Sequence[SecretMatch],
+    ends: Sequence[int],
 ) -> str:
-    """Line `index` of `text` with every secret on it replaced by `<redacted:kind>`."""
-    begin = starts[index]
-    end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
+    """The line around `match`, with every secret in view replaced by `<redacted:kind>`.
+
+    Only a window of the line is shown (lines in minified files run to megabytes), and
+    only the matches in that window are looked at, so a line full of keys stays linear.
+    """
+    index = bisect.bisect_right(starts, match.start) - 1
+    line_start = starts[index]
+    line_end = starts[index + 1] - 1 if index + 1 < len(starts) else len(text)
+    low = max(line_start, match.start - PREVIEW_CONTEXT)
+    high = min(line_end, max(match.end, match.start + 1) + PREVIEW_CONTEXT)
     out: list[str] = []
-    pos = begin
-    for match in matches:
-        if match.end <= begin or match.start >= end:
-            continue
-        out.append(text[pos:max(pos, match.start)])
-        out.append(f"<redacted:{match.rule.id}>")
-        pos = max(pos, min(match.end, end))
-    out.append(text[pos:end])
+    pos = low
+    for other in matches[bisect.bisect_right(ends, low):]:
+        if other.start >= high:
+            break
+        out.append(text[pos:max(pos, other.start)])
+        out.append(f"<redacted:{other.rule.id}>")
+        pos = max(pos, min(other.end, high))
+    out.append(text[pos:high])
     return "".join(out).strip()[:PREVIEW_CHARS]
 
 
@@ -46,6 +55,7 @@ class SecretsScanner(Scanner):
 
     def _findings(self, text: ScanText, matches: list[SecretMatch]) -> list[Finding]:
         starts = line_starts(text.text)
+        ends = [m.end for m in matches]  # sorted: matches do not overlap
         out = []
         for match in matches:
             line_index = _index(starts, match.start)
@@ -59,7 +69,7 @@ class SecretsScanner(Scanner):
                 column=(match.start - starts[line_index] + 1, column_end),
                 severity=rule.severity, confidence=rule.confidence,
                 fingerprint=fingerprint("secret", rule.id, text.path, match.value),
-                preview=masked_line(text.text, starts, line_index, matches),
+                preview=masked_preview(text.text, starts, match, matches, ends),
                 message=f"hard-coded secret ({rule.id}); revoke it and load it from a secret store",
                 origin=text.origin, label=text.label,
             ))

@@ -29,7 +29,7 @@ _ATTRIBUTE_CHAIN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 
 # Values that are common defaults in examples and local set-ups, never real credentials.
-_CONSONANTS = re.compile(r"[^aeiouy]{5,}", re.IGNORECASE)
+_CONSONANTS = re.compile(r"[^aeiouy]{6,}", re.IGNORECASE)
 
 _DEFAULT_PASSWORDS = frozenset(
     "password passwd pass secret postgres root admin user guest test changeme mysql redis "
@@ -66,12 +66,16 @@ def is_identifier(value: str) -> bool:
 
 
 def _is_word(part: str) -> bool:
-    """`MLKEM768X25519PublicKey` is a name: a few long camel-case pieces that read as words.
-    A random token breaks into many one- and two-character pieces instead."""
+    """`flowcrypt`, `MLKEM768X25519PublicKey`, `dos32a`, `x86`: parts of names. A random
+    token reads differently: long consonant runs, or many short letter/digit/case pieces."""
     if part.isdigit() or len(part) <= 5:
         return True
     pieces = _CAMEL.findall(part)
-    if "".join(pieces) != part or len(pieces) * 3 > len(part):
+    if "".join(pieces) != part:
+        return False
+    # Many letter/digit pieces: a name only in camel case (`X25519PublicKey`); lowercase
+    # (`977e54853fffaddf...`) is a digest or a key.
+    if len(pieces) > 3 and (len(pieces) * 3 > len(part) or part.islower()):
         return False
     # Acronyms (`MLKEM`, `HTTP`) are exempt; a random token in one case fails the
     # entropy and character-class checks later anyway.
@@ -79,10 +83,7 @@ def _is_word(part: str) -> bool:
 
 
 def _pronounceable(word: str) -> bool:
-    if len(word) <= 3:
-        return True
-    vowels = sum(c in "aeiouyAEIOUY" for c in word)
-    return len(word) <= 20 and vowels * 4 >= len(word) and not _CONSONANTS.search(word)
+    return len(word) <= 24 and not _CONSONANTS.search(word)
 
 
 def generic_value_ok(value: str, min_entropy: float) -> bool:

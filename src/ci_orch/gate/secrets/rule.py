@@ -22,7 +22,7 @@ _TOKEN_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 # `setenv("KEY", "sk-...")` values have vendor formats.
 BIND = (
     r"""[\w.\-]{0,25}(?:["'\]]{0,2}\s*(?:=|:=|:|=>|\|)|["']\s+value\s*=)"""
-    r"""\s*(?:[fbru]?["'`]|\[\s*["'])?"""
+    r"""\s*(?:[fbru]{0,2}["'`]{1,3}|\[\s*["'])?"""
 )
 
 

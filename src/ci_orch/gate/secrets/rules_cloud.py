@@ -76,7 +76,7 @@ CLOUD_RULES: tuple[SecretRule, ...] = (
     token("digitalocean-token", r"do[opr]_v1_[a-f0-9]{64}", keywords=("_v1_",), prefix="do"),
     keyed("heroku-api-key", r"heroku", _UUID, keywords=("heroku",)),
     token("heroku-api-key", r"HRKU-AA[0-9A-Za-z_\-]{58}", keywords=("hrku-",), prefix="HRKU-"),
-    token("flyio-token", r"fo1_[\w\-]{43}|FlyV1 fm[12]_[A-Za-z0-9+/=_\-]{100,}",
+    token("flyio-token", r"fo1_[\w\-]{43}|FlyV1 fm[12]_[A-Za-z0-9+/=_\-]{100,2000}",
           keywords=("fo1_", "flyv1")),
     keyed("cloudflare-api-token", r"cloudflare|cf[_\-]api", r"[A-Za-z0-9_\-]{40}",
           keywords=("cloudflare", "cf_api", "cf-api"), entropy=3.5),

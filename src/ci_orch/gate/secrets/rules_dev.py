@@ -33,8 +33,8 @@ VCS_RULES: tuple[SecretRule, ...] = (
 REGISTRY_RULES: tuple[SecretRule, ...] = (
     token("npm-token", r"npm_[A-Za-z0-9]{36}", keywords=("npm_",), prefix="npm_"),
     SecretRule("npm-token", r"_authToken\s*=\s*([A-Fa-f0-9\-]{36})", keywords=("_authtoken",)),
-    token("pypi-token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}"
-          r"|pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_\-]{50,}", keywords=("pypi-ag",),
+    token("pypi-token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,500}"
+          r"|pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_\-]{50,500}", keywords=("pypi-ag",),
           prefix="pypi-"),
     token("rubygems-token", r"rubygems_[a-f0-9]{48}", keywords=("rubygems_",), prefix="rubygems_"),
     token("nuget-api-key", r"oy2[a-z0-9]{43}", keywords=("oy2",), entropy=3.5),
@@ -61,7 +61,7 @@ REGISTRY_RULES: tuple[SecretRule, ...] = (
     token("typeform-token", r"tfp_[A-Za-z0-9_.=\-]{59}", keywords=("tfp_",), prefix="tfp_"),
     token("frameio-token", r"fio-u-[A-Za-z0-9_=\-]{64}", keywords=("fio-u-",), prefix="fio-u-"),
     token("adafruit-io-key", r"aio_[A-Za-z0-9]{28}", keywords=("aio_",), prefix="aio_"),
-    token("onepassword-token", r"ops_eyJ[A-Za-z0-9+/]{250,}={0,3}", keywords=("ops_eyj",),
+    token("onepassword-token", r"ops_eyJ[A-Za-z0-9+/]{250,4000}={0,3}", keywords=("ops_eyj",),
           prefix="ops_"),
     token("onepassword-secret-key",
           r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}"
@@ -81,7 +81,7 @@ REGISTRY_RULES: tuple[SecretRule, ...] = (
     token("dynatrace-token", r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}", keywords=("dt0c01.",),
           prefix="dt0c01."),
     token("grafana-token", r"glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}"
-          r"|eyJrIjoi[A-Za-z0-9+/]{60,}={0,2}", keywords=("glc_", "glsa_", "eyjrijoi")),
+          r"|eyJrIjoi[A-Za-z0-9+/]{60,500}={0,2}", keywords=("glc_", "glsa_", "eyjrijoi")),
     token("launchdarkly-key",
           r"(?:api|sdk|mob)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}",
           keywords=("api-", "sdk-", "mob-")),

@@ -61,20 +61,22 @@ GENERIC_RULES: tuple[SecretRule, ...] = (
                r"-----BEGIN[ A-Z0-9_\-]{0,40}PRIVATE KEY(?: BLOCK)?-----([^-]{64,})",
                keywords=("private key",), validate=_key_body, check_placeholder=False),
     SecretRule("private-key", r"PuTTY-User-Key-File-\d: [\w\-]+\s+Encryption: [\w\-]+"
-               r"[\s\S]{0,400}?Private-Lines: \d+\s+([A-Za-z0-9+/=\s]{64,})",
+               r"[\s\S]{0,400}?Private-Lines: \d+\s+([A-Za-z0-9+/=\s]{64,20000})",
                keywords=("putty-user-key-file",), check_placeholder=False),
-    SecretRule("jwt", r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}"
-               r"\.[A-Za-z0-9_\-]{16,}", keywords=("eyj",), severity="high"),
-    SecretRule("jwt", r"(?<![A-Za-z0-9+/])(ZXlK[A-Za-z0-9+/]{60,}={0,2})", keywords=("zxlk",),
+    # Bounded repeats throughout: the diff is attacker-controlled, and an unbounded run
+    # retried from every "eyJ" of a long line is quadratic.
+    SecretRule("jwt", r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{10,4096}\.eyJ[A-Za-z0-9_\-]{10,8192}"
+               r"\.[A-Za-z0-9_\-]{16,1024}", keywords=("eyj",), severity="high"),
+    SecretRule("jwt", r"(?<![A-Za-z0-9+/])(ZXlK[A-Za-z0-9+/]{60,8192}={0,2})", keywords=("zxlk",),
                validate=_wrapped_jwt, severity="high"),
-    SecretRule("basic-auth", r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,}={0,2})(?![A-Za-z0-9+/=])",
+    SecretRule("basic-auth", r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,2048}={0,2})(?![A-Za-z0-9+/=])",
                keywords=("basic",), validate=_basic_credentials, severity="high"),
-    SecretRule("bearer-token", r"(?i)\bbearer\s+([A-Za-z0-9_\-.~+/]{20,}=*)",
+    SecretRule("bearer-token", r"(?i)\bbearer\s+([A-Za-z0-9_\-.~+/]{20,4096}={0,2})",
                keywords=("bearer",), generic=True, entropy=3.5, severity="high",
                confidence="medium"),
     SecretRule("url-password",
                r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://[^\s/:@'\"\[\]]{1,64}:([^\s/:@'\"\[\]]{3,128})@"
-               r"[A-Za-z0-9\-.\[\]]{3,}",
+               r"[A-Za-z0-9\-.\[\]]{3,253}",
                keywords=("://",), validate=url_password_ok, severity="high", confidence="medium"),
     SecretRule("generic-secret",
                rf"(?i)(?:{_NAMES}){BIND}([A-Za-z0-9_\-+/=.~]{{12,300}})(?=[\s\"'`,;)\]}}&]|$)",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ci_orch.gate.secrets.rule import SecretRule, keyed, token
 
 MESSAGING_RULES: tuple[SecretRule, ...] = (
-    token("slack-token", r"xox[abposre]-(?:\d+-)*[A-Za-z0-9\-]{10,250}"
+    token("slack-token", r"xox[abposre]-[A-Za-z0-9\-]{10,250}"
           r"|xoxe\.xox[bp]-\d-[A-Za-z0-9\-]{100,300}|xoxe-\d-[A-Za-z0-9\-]{100,300}",
           keywords=("xox",), prefix="xox", entropy=3.0),
     token("slack-app-token", r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+", keywords=("xapp-",),
@@ -42,13 +42,16 @@ MESSAGING_RULES: tuple[SecretRule, ...] = (
           keywords=("xkeysib-", "xsmtpsib-")),
     keyed("postmark-token", r"postmark|x-postmark-server-token",
           r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", keywords=("postmark",)),
-    token("twitter-bearer-token", r"A{21,22}[A-Za-z0-9%]{60,}", keywords=("aaaaaaaaaaaaaaaaaaaaa",),
-          prefix="AAAAAAAAAAAAAAAAAAAAA"),
+    # A look-behind here, not the post-check: the prefix overlaps itself, so in a long run of
+    # "A" every position would start a 1000-character attempt.
+    SecretRule("twitter-bearer-token", r"(?<![A-Za-z0-9_\-])A{21,22}[A-Za-z0-9%]{60,1000}"
+               r"(?![A-Za-z0-9_\-])", keywords=("aaaaaaaaaaaaaaaaaaaaa",),
+               prefix="AAAAAAAAAAAAAAAAAAAAA"),
     token("firebase-cloud-messaging-key", r"AAAA[A-Za-z0-9_\-]{7}:APA91b[A-Za-z0-9_\-]{134}",
           keywords=(":apa91b",), prefix="AAAA"),
-    token("facebook-access-token", r"EAA[BCGIJMQ-Za][A-Za-z0-9]{90,}", keywords=("eaa",),
+    token("facebook-access-token", r"EAA[BCGIJMQ-Za][A-Za-z0-9]{90,1000}", keywords=("eaa",),
           entropy=4.0, prefix="EAA"),
-    token("mapbox-secret-token", r"sk\.eyJ[A-Za-z0-9_\-]{40,}\.[A-Za-z0-9_\-]{20,}",
+    token("mapbox-secret-token", r"sk\.eyJ[A-Za-z0-9_\-]{40,1000}\.[A-Za-z0-9_\-]{20,1000}",
           keywords=("sk.eyj",), prefix="sk.eyJ"),
 )
 
@@ -56,7 +59,7 @@ PAYMENT_RULES: tuple[SecretRule, ...] = (
     token("stripe-secret-key", r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{20,247}",
           keywords=("sk_live_", "sk_test_", "rk_live_", "rk_test_", "sk_prod_", "rk_prod_"),
           prefix="sk_"),
-    token("stripe-webhook-secret", r"whsec_[A-Za-z0-9+/=]{32,}", keywords=("whsec_",),
+    token("stripe-webhook-secret", r"whsec_[A-Za-z0-9+/=]{32,256}", keywords=("whsec_",),
           prefix="whsec_"),
     token("square-token", r"sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,43}|EAAA[A-Za-z0-9_\-]{60}",
           keywords=("sq0atp-", "sq0csp-", "eaaa"), prefix="sq0"),
@@ -75,6 +78,6 @@ PAYMENT_RULES: tuple[SecretRule, ...] = (
     token("plaid-access-token",
           r"access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}"
           r"-[0-9a-f]{4}-[0-9a-f]{12}", keywords=("access-",)),
-    token("salesforce-access-token", r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9_.]{90,}",
+    token("salesforce-access-token", r"00D[A-Za-z0-9]{12,15}![A-Za-z0-9_.]{90,500}",
           keywords=("00d",)),
 )

@@ -13,6 +13,8 @@ from ci_orch.gate.unsafe.bandit_py import BanditRunner
 from ci_orch.gate.unsafe.rules import RULES, UnsafeRule, language_of
 
 NEAR_CHARS = 800  # "near" = within roughly ten lines either side
+MAX_PER_RULE = 20  # findings of one rule in one text: enough to act on, bounded work
+CONTEXT_CHARS = 80  # shown around a hit; lines of minified code run to megabytes
 
 
 class UnsafeScanner(Scanner):
@@ -46,25 +48,22 @@ class UnsafeScanner(Scanner):
                 continue
             if rule.file_needs and not re.search(rule.file_needs, text.context or text.text):
                 continue
+            # Where the companion pattern occurs, found once: checking a window around
+            # every hit would be quadratic on a line of repeated hits.
+            near = [m.start() for m in re.finditer(rule.near, text.text)] if rule.near else None
+            if near == []:
+                continue
+            hits = 0
             for match in rule.compiled.finditer(text.text):
                 start, end = match.span()
-                if self._applies(rule, text.text, starts, start, end):
+                if _close(near, start) and not _skipped(rule, text.text, starts, start):
                     out.append(self._finding(
                         text, starts, rule.id, rule.severity, rule.message, start, end
                     ))
+                    hits += 1
+                    if hits >= MAX_PER_RULE:
+                        break
         return out
-
-    @staticmethod
-    def _applies(rule: UnsafeRule, text: str, starts: list[int], start: int, end: int) -> bool:
-        window = text[max(0, start - NEAR_CHARS):end + NEAR_CHARS]
-        if rule.near and not re.search(rule.near, window):
-            return False
-        if rule.skip_line:
-            index = bisect.bisect_right(starts, start) - 1
-            line_end = text.find("\n", start)
-            line = text[starts[index]:line_end if line_end != -1 else len(text)]
-            return not re.search(rule.skip_line, line)
-        return True
 
     def _bandit_hits(
         self, bandit: BanditRunner, text: ScanText, starts: list[int], ours: list[Finding]
@@ -86,13 +85,30 @@ class UnsafeScanner(Scanner):
         index = bisect.bisect_right(starts, start) - 1
         line_end = text.text.find("\n", start)
         line_end = len(text.text) if line_end == -1 else line_end
-        line_text = text.text[starts[index]:line_end]
+        low = max(starts[index], start - CONTEXT_CHARS)
+        shown = text.text[low:min(line_end, end + CONTEXT_CHARS)]
         return Finding(
             kind="unsafe", rule=rule, path=text.path, line=text.line_of(start, starts),
             column=(start - starts[index] + 1, min(end, line_end) - starts[index] + 1),
             severity=severity,  # type: ignore[arg-type]
             confidence="high" if rule.startswith("bandit-") else "medium",
-            fingerprint=fingerprint("unsafe", rule, text.path, line_text.strip()),
-            preview=line_text.strip()[:160], message=message, origin=text.origin,
+            fingerprint=fingerprint("unsafe", rule, text.path, shown.strip()),
+            preview=shown.strip()[:160], message=message, origin=text.origin,
             label=text.label,
         )
+
+
+def _close(near: list[int] | None, start: int) -> bool:
+    if near is None:
+        return True
+    index = bisect.bisect_left(near, start - NEAR_CHARS)
+    return index < len(near) and near[index] <= start + NEAR_CHARS
+
+
+def _skipped(rule: UnsafeRule, text: str, starts: list[int], start: int) -> bool:
+    if not rule.skip_line:
+        return False
+    index = bisect.bisect_right(starts, start) - 1
+    line_end = text.find("\n", start, start + 2000)
+    line = text[max(starts[index], start - 2000):line_end if line_end != -1 else start + 2000]
+    return bool(re.search(rule.skip_line, line))

@@ -53,7 +53,7 @@ def _parses(code: str) -> str | None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 ast.parse(candidate)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, MemoryError, RecursionError):  # deep nesting
             continue
         return candidate
     return None

@@ -1,0 +1,1 @@
+"""Licences: SPDX identifiers and licence-text fingerprints against a deny/allow policy."""

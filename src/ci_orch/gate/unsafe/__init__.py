@@ -1,0 +1,1 @@
+"""Unsafe code: per-language rule packs, and bandit on Python."""
