@@ -7,6 +7,7 @@ import json
 import random
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -20,8 +21,10 @@ KEY = "ghp_" + r(random.Random(11), ALNUM, 36)
 def _diff(body: str, path: str = "app/settings.py") -> str:
     lines = body.splitlines()
     added = "".join(f"+{line}\n" for line in lines)
-    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
-            f"@@ -0,0 +1,{len(lines)} @@\n{added}")
+    return (
+        f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n+++ b/{path}\n"
+        f"@@ -0,0 +1,{len(lines)} @@\n{added}"
+    )
 
 
 def _run(tmp_path: Path, *args: str, diff: str | None = None) -> tuple[int, str]:
@@ -47,22 +50,44 @@ def test_secret_blocks_and_json_has_the_documented_shape(tmp_path: Path) -> None
     assert set(data) >= {"verdict", "findings", "scanned", "elapsed_s"}
     finding = data["findings"][0]
     assert {k: finding[k] for k in ("kind", "rule", "path", "line", "severity")} == {
-        "kind": "secret", "rule": "github-token", "path": "app/settings.py", "line": 1,
-        "severity": "critical"}
+        "kind": "secret",
+        "rule": "github-token",
+        "path": "app/settings.py",
+        "line": 1,
+        "severity": "critical",
+    }
     assert set(finding) >= {"confidence", "fingerprint", "preview"}
-    assert data["scanned"] == {"files": 1, "added_lines": 1, "bytes": len(KEY) + 11,
-                               "model_outputs": 0}
+    assert data["scanned"] == {
+        "files": 1,
+        "added_lines": 1,
+        "bytes": len(KEY) + 11,
+        "model_outputs": 0,
+    }
     assert KEY not in out
 
 
 def test_sarif_and_report_files_are_written(tmp_path: Path) -> None:
-    code, out = _run(tmp_path, "--format", "sarif", "--report-dir", str(tmp_path / "rep"),
-                     diff=_diff(f'TOKEN = "{KEY}"\nrequests.get(u, verify=False)\n'))
+    code, out = _run(
+        tmp_path,
+        "--format",
+        "sarif",
+        "--report-dir",
+        str(tmp_path / "rep"),
+        diff=_diff(f'TOKEN = "{KEY}"\nrequests.get(u, verify=False)\n'),
+    )
     assert code == 1
     sarif = json.loads(out)
     assert sarif["version"] == "2.1.0"
     results = sarif["runs"][0]["results"]
-    assert {r["ruleId"] for r in results} == {"github-token", "py-verify-false"}
+    assert {r["ruleId"] for r in results} == {
+        "ci-orch/secret/github-token",
+        "ci-orch/unsafe/py-verify-false",
+    }
+    schema = Path(__file__).parent / "data" / "schemas" / "sarif-schema-2.1.0.json"
+    jsonschema.validate(sarif, json.loads(schema.read_text()))
+    assert all(
+        "security-severity" in r["properties"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]
+    )
     region = results[0]["locations"][0]["physicalLocation"]["region"]
     assert region["startLine"] == 1
     assert json.loads((tmp_path / "rep" / "gate.json").read_text())["verdict"] == "block"
@@ -73,8 +98,10 @@ def test_sarif_and_report_files_are_written(tmp_path: Path) -> None:
 def test_baseline_accepts_a_finding_and_its_change_is_reported(tmp_path: Path) -> None:
     code, out = _run(tmp_path, "--format", "json", diff=_diff(f'TOKEN = "{KEY}"\n'))
     fingerprint = json.loads(out)["findings"][0]["fingerprint"]
-    baseline = json.dumps({"version": 1, "allow": [
-        {"fingerprint": fingerprint, "reason": "revoked test token"}]}, indent=2)
+    baseline = json.dumps(
+        {"version": 1, "allow": [{"fingerprint": fingerprint, "reason": "revoked test token"}]},
+        indent=2,
+    )
     diff = _diff(f'TOKEN = "{KEY}"\n') + _diff(baseline, ".ci-orch-baseline.json")
     (tmp_path / "change.diff").write_text(diff)
     (tmp_path / ".ci-orch-baseline.json").write_text(baseline)
@@ -105,8 +132,10 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert _run(tmp_path, diff="this is not a diff at all\n")[0] == 2
     assert _run(tmp_path, "--format", "xml", diff=_diff("x = 1"))[0] == 2
     config = tmp_path / "c.yml"
-    config.write_text("gate:\n  secrets: {enabled: false}\n  licenses: {enabled: false}\n"
-                      "  unsafe: {enabled: false}\n")
+    config.write_text(
+        "gate:\n  secrets: {enabled: false}\n  licenses: {enabled: false}\n"
+        "  unsafe: {enabled: false}\n"
+    )
     code, out = _run(tmp_path, "--config", str(config), diff=_diff("x = 1"))
     assert code == 2 and "all disabled" in out
 

@@ -3,6 +3,7 @@ required check. Exit 1 when blocked, 0 when clean, 2 on usage or config errors."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -38,24 +39,31 @@ def gate(
     from ci_orch.gate import render
     from ci_orch.gate.baseline import load_baseline
     from ci_orch.gate.run import run_gate
+    from ci_orch.report.build import gate_report
+    from ci_orch.report.sarif import SarifRenderer
 
-    config = load_config(config_path).gate
+    full_config = load_config(config_path)
+    config = full_config.gate
+    started = datetime.now(UTC)
     changes = load_changes(diff_file, base, head)
     workspace = changes.context.workspace if changes.context.workspace.is_dir() else Path.cwd()
     baseline_path = workspace / config.baseline
     result = run_gate(changes.diff, config, baseline=load_baseline(baseline_path))
-    outputs = {
-        "text": lambda: render.as_text(result, baseline_path=config.baseline),
-        "json": lambda: render.as_json(result, baseline_path=config.baseline),
-        "sarif": lambda: render.as_sarif(result),
-    }
+    json_text = render.as_json(result, baseline_path=config.baseline)
+    # One SARIF writer for the whole tool: the report's, ready for code-scanning upload.
+    # Rendered once: it carries timestamps, and the file must equal what is printed.
+    sarif_text = SarifRenderer().render(
+        gate_report(changes.context, result, full_config.policy, started)
+    )
     if report_dir is not None:
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
-            (report_dir / "gate.json").write_text(outputs["json"](), encoding="utf-8")
-            (report_dir / "gate.sarif").write_text(outputs["sarif"](), encoding="utf-8")
+            (report_dir / "gate.json").write_text(json_text, encoding="utf-8")
+            (report_dir / "gate.sarif").write_text(sarif_text, encoding="utf-8")
         except OSError as exc:
             message = f"{report_dir}: cannot write the gate report: {exc.strerror}"
             raise UsageError(message) from None
-    click.echo(outputs[fmt](), nl=False)
+    outputs = {"json": json_text, "sarif": sarif_text}
+    text = outputs.get(fmt) or render.as_text(result, baseline_path=config.baseline)
+    click.echo(text, nl=False)
     return ExitCode.BLOCKED if result.verdict == "block" else ExitCode.OK

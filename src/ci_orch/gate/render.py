@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ci_orch import __version__
 from ci_orch.gate.model import Finding, GateResult
-
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 
 
 def as_dict(result: GateResult, *, baseline_path: str = ".ci-orch-baseline.json") -> dict[str, Any]:
@@ -34,41 +30,6 @@ def as_dict(result: GateResult, *, baseline_path: str = ".ci-orch-baseline.json"
 
 def as_json(result: GateResult, *, baseline_path: str = ".ci-orch-baseline.json") -> str:
     return json.dumps(as_dict(result, baseline_path=baseline_path), indent=2) + "\n"
-
-
-def as_sarif(result: GateResult) -> str:
-    rules: dict[str, Finding] = {}
-    for finding in result.findings:
-        rules.setdefault(finding.rule, finding)
-    run = {
-        "tool": {"driver": {
-            "name": "ci-orch gate", "version": __version__,
-            "informationUri": "https://github.com/ci-orch/ci-orch/blob/main/docs/gate.md",
-            "rules": [{"id": rule, "shortDescription": {"text": f"{f.kind}: {rule}"},
-                       "defaultConfiguration": {"level": _LEVEL[f.severity]}}
-                      for rule, f in sorted(rules.items())],
-        }},
-        "results": [_sarif_result(f) for f in result.findings],
-    }
-    return json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
-
-
-def _sarif_result(finding: Finding) -> dict[str, Any]:
-    region: dict[str, int] = {"startLine": max(1, finding.line), "startColumn": finding.column[0]}
-    if finding.end_line:
-        region["endLine"] = finding.end_line
-    elif finding.column[1] > finding.column[0]:
-        region["endColumn"] = finding.column[1]
-    return {
-        "ruleId": finding.rule,
-        "level": _LEVEL[finding.severity],
-        "message": {"text": f"{finding.message or finding.rule} [{finding.preview}]"},
-        "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": finding.path}, "region": region}}],
-        "partialFingerprints": {"ciOrchGate/v1": finding.fingerprint},
-        "properties": {"kind": finding.kind, "severity": finding.severity,
-                       "confidence": finding.confidence, "origin": finding.origin},
-    }
 
 
 def as_text(result: GateResult, *, baseline_path: str = ".ci-orch-baseline.json") -> str:

@@ -156,3 +156,15 @@ def gate_finding(f: Finding, blocking: bool) -> GateFinding:
 
 def _key(f: Finding) -> tuple[str, str, int, str]:
     return (f.fingerprint, f.path, f.line, f.origin)
+
+
+def gate_report(
+    context: PipelineContext, gate: GateResult, policy: Policy, started_at: datetime
+) -> RunReport:
+    """A report of the gate alone (`ci-orch gate`): no review ran, so its status is skipped."""
+    code = ExitCode.BLOCKED if gate.verdict == "block" else ExitCode.OK
+    return build_report(
+        context=context, plan=None, added_lines_sent=0, attempts=(), findings=(), gate=gate,
+        policy=policy, status="skipped", exit_code=code, started_at=started_at,
+        notes=("gate only: no review was run",),
+    )
