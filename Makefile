@@ -26,3 +26,4 @@ bench: install
 	$(BIN)/python bench/routing_scheduling.py
 	$(BIN)/python bench/routing_failover.py
 	$(BIN)/python bench/routing_budget.py
+	$(BIN)/python bench/gate_bench.py
