@@ -9,10 +9,11 @@ from ci_orch.gate import GateResult, Redactions
 from ci_orch.generate.patches import Patch
 from ci_orch.plan.model import Chunk, Plan
 from ci_orch.routing import Attempt
+from ci_orch.runstatus import RunStatus
 
 PatchStatus = Literal["applied", "failed", "blocked"]
 ChunkStatus = Literal["ok", "failed", "skipped"]
-Status = Literal["complete", "partial", "skipped"]
+Status = RunStatus
 
 
 @dataclass(frozen=True, slots=True)

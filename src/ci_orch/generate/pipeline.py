@@ -18,15 +18,16 @@ from ci_orch.gate import GateResult, Redactor, redact_context, redact_diff, run_
 from ci_orch.generate.chunks import generate_chunk
 from ci_orch.generate.gatescan import patch_texts
 from ci_orch.generate.headtree import HeadTree
-from ci_orch.generate.model import ChunkOutcome, GenerateResult, PatchResult, Status
+from ci_orch.generate.model import ChunkOutcome, GenerateResult, PatchResult
 from ci_orch.generate.prompts import GenerateTask, generate_request
 from ci_orch.generate.targets import target_text
 from ci_orch.ledger.interface import Ledger
-from ci_orch.plan.estimate import target_for
+from ci_orch.plan.estimate import smallest_target
 from ci_orch.plan.model import Chunk
 from ci_orch.plan.planner import Target, chunk_budget, plan_review
 from ci_orch.providers.interface import Provider
 from ci_orch.routing import BudgetExhausted, DeadlineExceeded, Router
+from ci_orch.runstatus import run_status, stop_reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +37,7 @@ class GenerateSettings:
 
 
 def generate_target(config: Config) -> Target:
-    """The generate-capable provider with the smallest chunk budget (as review_target)."""
-    usable = [p for p in config.providers if "generate" in p.capabilities] or list(config.providers)
-    targets = [target_for(p) for p in usable]
-    return min(targets, key=lambda t: chunk_budget(t, config.review.chunking))
+    return smallest_target(config, "generate")
 
 
 async def run_generate(
@@ -86,7 +84,7 @@ async def run_generate(
         tuple(router.attempts),
         gate,
         redactor.redactions(),
-        _status(outcomes),
+        run_status(outcomes),
         tuple(notes),
     )
 
@@ -120,8 +118,9 @@ async def _route_all(
         try:
             return await generate_chunk(router, chunk, request, tree, redactions)
         except (BudgetExhausted, DeadlineExceeded) as exc:
-            if not isinstance(exc, BudgetExhausted) or exc.scope == "shared":
-                stop.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            reason = stop_reason(exc)
+            if reason:
+                stop.append(reason)
             return ChunkOutcome(chunk, "skipped", reason=str(exc).splitlines()[0])
 
     outcomes = await asyncio.gather(*(one(c) for c in chunks))
@@ -144,10 +143,3 @@ def _blocked(patches: list[PatchResult], gate: GateResult) -> list[PatchResult]:
         else p
         for p in patches
     ]
-
-
-def _status(outcomes: list[ChunkOutcome]) -> Status:
-    done = sum(1 for o in outcomes if o.status == "ok")
-    if outcomes and done == len(outcomes):
-        return "complete"
-    return "partial" if done else "skipped"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ci_orch.config.model import Config
-from ci_orch.config.providers import ProviderConfig
+from ci_orch.config.providers import Capability, ProviderConfig
 from ci_orch.diff.model import Diff
 from ci_orch.plan.model import Estimate, Plan
-from ci_orch.plan.planner import Target, plan_review
+from ci_orch.plan.planner import Target, chunk_budget, plan_review
 from ci_orch.plan.tokens import tokenizer_for
 
 # Used when no provider is configured: a common 128k-window model, counted with o200k.
@@ -65,4 +65,13 @@ def _estimate(provider: ProviderConfig, plan: Plan, overhead: int) -> Estimate:
         input_tokens=tokens,
         input_usd=price.cost(tokens, 0),
         worst_case_usd=price.cost(tokens, worst_output),
+    )
+
+
+def smallest_target(config: Config, capability: Capability) -> Target:
+    """The provider with `capability` (else any) whose chunk budget is smallest: chunks cut
+    for it fit every provider, so any of them can take over a chunk another one failed."""
+    usable = [p for p in config.providers if capability in p.capabilities] or list(config.providers)
+    return min(
+        (target_for(p) for p in usable), key=lambda t: chunk_budget(t, config.review.chunking)
     )

@@ -10,7 +10,6 @@ import asyncio
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 from ci_orch.config.model import Config
 from ci_orch.context.changes import Changes
@@ -24,17 +23,18 @@ from ci_orch.gate import (
     run_gate,
 )
 from ci_orch.ledger.interface import Ledger
-from ci_orch.plan.estimate import target_for
+from ci_orch.plan.estimate import smallest_target
 from ci_orch.plan.model import Chunk, Plan
-from ci_orch.plan.planner import Target, chunk_budget, plan_review
+from ci_orch.plan.planner import Target, plan_review
 from ci_orch.providers.interface import Provider
 from ci_orch.review.chunks import ChunkOutcome, review_chunk
 from ci_orch.review.placement import PlacedFinding, merge_findings
 from ci_orch.review.progress import Progress, Silent
 from ci_orch.review.prompts import PromptSettings, review_request
 from ci_orch.routing import Attempt, BudgetExhausted, DeadlineExceeded, Router
+from ci_orch.runstatus import RunStatus, run_status, stop_reason
 
-Status = Literal["complete", "partial", "skipped"]
+Status = RunStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +59,7 @@ class ReviewResult:
 
 
 def review_target(config: Config) -> Target:
-    """The review-capable provider with the smallest chunk budget: every chunk then fits every
-    provider, so any of them can take over a chunk when another fails."""
-    usable = [p for p in config.providers if "review" in p.capabilities] or list(config.providers)
-    targets = [target_for(p) for p in usable]
-    return min(targets, key=lambda t: chunk_budget(t, config.review.chunking))
+    return smallest_target(config, "review")
 
 
 async def run_review(
@@ -108,7 +104,7 @@ async def run_review(
         tuple(router.attempts),
         gate,
         redactor.redactions(),
-        _status(outcomes),
+        run_status(outcomes),
         tuple(notes),
     )
 
@@ -144,8 +140,9 @@ async def _route_all(
         try:
             return await review_chunk(router, chunk, request)
         except (BudgetExhausted, DeadlineExceeded) as exc:
-            if not isinstance(exc, BudgetExhausted) or exc.scope == "shared":
-                stop.append(f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
+            reason = stop_reason(exc)
+            if reason:
+                stop.append(reason)
             return ChunkOutcome(chunk, "skipped", reason=str(exc).splitlines()[0])
 
     outcomes = await asyncio.gather(*(one(i) for i in range(len(plan.chunks))))
@@ -174,10 +171,3 @@ def _drop_blocked(placed: list[PlacedFinding], gate: GateResult) -> list[PlacedF
     return [
         dataclasses.replace(p, suggestion=None) if p.fingerprint in blocked else p for p in placed
     ]
-
-
-def _status(outcomes: list[ChunkOutcome]) -> Status:
-    sent = sum(1 for o in outcomes if o.status == "ok")
-    if outcomes and sent == len(outcomes):
-        return "complete"
-    return "partial" if sent else "skipped"

@@ -1,0 +1,34 @@
+"""What review and generate share about a run of many chunks: its status, and when to stop.
+
+A run is `complete` when every chunk was answered, `partial` when some were, `skipped` when
+none were. A shared budget (run, team-day, org-day) or the deadline running out stops the
+chunks that have not started; a per-request cap only skips that one chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+from ci_orch.routing import BudgetExhausted, DeadlineExceeded
+
+RunStatus = Literal["complete", "partial", "skipped"]
+
+
+class _Outcome(Protocol):
+    @property
+    def status(self) -> str: ...
+
+
+def run_status(outcomes: Sequence[_Outcome]) -> RunStatus:
+    done = sum(1 for o in outcomes if o.status == "ok")
+    if outcomes and done == len(outcomes):
+        return "complete"
+    return "partial" if done else "skipped"
+
+
+def stop_reason(exc: BudgetExhausted | DeadlineExceeded) -> str | None:
+    """Why the remaining chunks must not start, or None when only this chunk is affected."""
+    if isinstance(exc, BudgetExhausted) and exc.scope != "shared":
+        return None
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
