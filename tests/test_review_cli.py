@@ -14,7 +14,13 @@ from click.testing import CliRunner, Result
 from ci_orch.cli import cli
 from ci_orch.testing.provider_server import ProviderServer
 from tests.conftest import GitRepo
-from tests.test_review_pipeline import ENV, config_file, fake_github_token, make_change
+from tests.test_review_pipeline import (
+    ENV,
+    config_file,
+    fake_github_token,
+    make_change,
+    one_line_change,
+)
 
 SCHEMAS = Path(__file__).parent / "data" / "schemas"
 
@@ -80,10 +86,7 @@ def test_review_writes_every_report_and_exits_by_the_gate(
 def test_no_provider_key_skips_the_review_and_still_gates(
     tmp_path: Path, server: ProviderServer, git_repo: GitRepo
 ) -> None:
-    git_repo.write("a.py", "x = 1\n")
-    git_repo.commit("base")
-    git_repo.write("a.py", "x = 1\ny = 2\n")
-    git_repo.commit("head")
+    one_line_change(git_repo)
     out = tmp_path / "out"
     result = run(git_repo, ["--config", str(config_file(tmp_path, server)),
                             "--report-dir", str(out)], {"OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": ""})

@@ -69,10 +69,22 @@ def make_change(repo: GitRepo, token: str) -> None:
     repo.commit("head")
 
 
+def one_line_change(repo: GitRepo) -> None:
+    repo.write("a.py", "x = 1\n")
+    repo.commit("base")
+    repo.write("a.py", "x = 1\ny = 2\n")
+    repo.commit("head")
+
+
 async def review(
-    tmp_path: Path, server: ProviderServer, repo: GitRepo, title: str = "", body: str = ""
+    tmp_path: Path,
+    server: ProviderServer,
+    repo: GitRepo,
+    title: str = "",
+    body: str = "",
+    config_path: Path | None = None,
 ) -> ReviewResult:
-    config = load_config(config_file(tmp_path, server), env={})
+    config = load_config(config_path or config_file(tmp_path, server), env={})
     changes = load_changes(base="HEAD~1", repo=repo.path, env={})
     context = dataclasses.replace(changes.context, title=title, body=body)
     changes = dataclasses.replace(changes, context=context)
@@ -140,10 +152,7 @@ async def test_injection_in_the_diff_does_not_make_the_run_clean(
 async def test_unreadable_answer_gets_one_repair(
     tmp_path: Path, server: ProviderServer, git_repo: GitRepo
 ) -> None:
-    git_repo.write("a.py", "x = 1\n")
-    git_repo.commit("base")
-    git_repo.write("a.py", "x = 1\ny = 2\n")
-    git_repo.commit("head")
+    one_line_change(git_repo)
     good = {"findings": [{"path": "a.py", "side": "RIGHT", "start_line": 2, "end_line": 2,
                           "severity": "low", "category": "style", "title": "name",
                           "body": "b", "suggestion": None}], "summary": "s"}
@@ -165,15 +174,7 @@ async def test_chunks_with_redacted_secrets_stay_off_providers_that_are_not_hard
     path = config_file(tmp_path, server)
     path.write_text(path.read_text().replace("review, security-hardened", "review"))
     server.load({"models": {"dead-model": {"json": {"findings": [], "summary": "s"}}}})
-    config = load_config(path, env={})
-    changes = load_changes(base="HEAD~1", repo=git_repo.path, env={})
-    providers = {p.id: build_provider(p, ENV) for p in config.providers}
-    ledger = open_ledger(config.ledger.url)
-    result = await run_review(changes, config, providers=providers, ledger=ledger,
-                              run_id="t2", settings=PromptSettings(), env=ENV)
-    await ledger.aclose()
-    for p in providers.values():
-        await p.aclose()
+    result = await review(tmp_path, server, git_repo, config_path=path)
     failed = [o for o in result.outcomes if o.status == "failed"]
     assert result.status == "partial" and failed
     assert all("sensitive" in o.reason for o in failed)
@@ -183,10 +184,7 @@ async def test_chunks_with_redacted_secrets_stay_off_providers_that_are_not_hard
 async def test_title_and_description_are_redacted_too(
     tmp_path: Path, server: ProviderServer, git_repo: GitRepo
 ) -> None:
-    git_repo.write("a.py", "x = 1\n")
-    git_repo.commit("base")
-    git_repo.write("a.py", "x = 1\ny = 2\n")
-    git_repo.commit("head")
+    one_line_change(git_repo)
     token = fake_github_token()
     server.load({"models": {"dead-model": {"json": {"findings": [], "summary": "s"}}}})
     result = await review(tmp_path, server, git_repo, title=f"use {token}", body=f"key: {token}")

@@ -15,9 +15,20 @@ from ci_orch.routing import BudgetExhausted, DeadlineExceeded
 RunStatus = Literal["complete", "partial", "skipped"]
 
 
+class _Chunk(Protocol):
+    @property
+    def added_lines(self) -> tuple[tuple[str, int], ...]: ...
+
+
 class _Outcome(Protocol):
     @property
     def status(self) -> str: ...
+
+    @property
+    def chunk(self) -> _Chunk: ...
+
+    @property
+    def repairs(self) -> int: ...
 
 
 def run_status(outcomes: Sequence[_Outcome]) -> RunStatus:
@@ -25,6 +36,15 @@ def run_status(outcomes: Sequence[_Outcome]) -> RunStatus:
     if outcomes and done == len(outcomes):
         return "complete"
     return "partial" if done else "skipped"
+
+
+def lines_sent(outcomes: Sequence[_Outcome]) -> int:
+    """Added lines in chunks that a provider answered."""
+    return sum(len(o.chunk.added_lines) for o in outcomes if o.status == "ok")
+
+
+def repairs_made(outcomes: Sequence[_Outcome]) -> int:
+    return sum(o.repairs for o in outcomes)
 
 
 def stop_reason(exc: BudgetExhausted | DeadlineExceeded) -> str | None:

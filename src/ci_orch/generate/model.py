@@ -9,7 +9,7 @@ from ci_orch.gate import GateResult, Redactions
 from ci_orch.generate.patches import Patch
 from ci_orch.plan.model import Chunk, Plan
 from ci_orch.routing import Attempt
-from ci_orch.runstatus import RunStatus
+from ci_orch.runstatus import RunStatus, lines_sent, repairs_made
 
 PatchStatus = Literal["applied", "failed", "blocked"]
 ChunkStatus = Literal["ok", "failed", "skipped"]
@@ -54,11 +54,11 @@ class GenerateResult:
 
     @property
     def added_lines_sent(self) -> int:
-        return sum(len(o.chunk.added_lines) for o in self.outcomes if o.status == "ok")
+        return lines_sent(self.outcomes)
 
     @property
     def repairs(self) -> int:
-        return sum(o.repairs for o in self.outcomes)
+        return repairs_made(self.outcomes)
 
     @property
     def retries(self) -> int:

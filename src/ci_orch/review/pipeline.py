@@ -32,7 +32,7 @@ from ci_orch.review.placement import PlacedFinding, merge_findings
 from ci_orch.review.progress import Progress, Silent
 from ci_orch.review.prompts import PromptSettings, review_request
 from ci_orch.routing import Attempt, BudgetExhausted, DeadlineExceeded, Router
-from ci_orch.runstatus import RunStatus, run_status, stop_reason
+from ci_orch.runstatus import RunStatus, lines_sent, repairs_made, run_status, stop_reason
 
 Status = RunStatus
 
@@ -51,11 +51,11 @@ class ReviewResult:
 
     @property
     def added_lines_sent(self) -> int:
-        return sum(len(o.chunk.added_lines) for o in self.outcomes if o.status == "ok")
+        return lines_sent(self.outcomes)
 
     @property
     def repairs(self) -> int:
-        return sum(o.repairs for o in self.outcomes)
+        return repairs_made(self.outcomes)
 
 
 def review_target(config: Config) -> Target:
