@@ -53,6 +53,7 @@ class GenerateJob:
     patches: tuple[PatchResult, ...]
     files: tuple[Path, ...]
     exit_code: ExitCode
+    changes: Changes  # what the patches were made for: publishers validate lines against it
 
 
 def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> GenerateJob:
@@ -68,13 +69,13 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
     started = datetime.now(UTC)
     directory = options.report_dir or Path(config.report.dir)
     if not any(missing_key(p, env) is None for p in config.providers):
-        return _finish(_skipped(changes, config, started), (), directory, options.task)
+        return _finish(_skipped(changes, config, started), changes, (), directory, options.task)
     settings = GenerateSettings(options.task, targets)
     root, sha = _head(changes)
     with HeadTree(root, sha) as tree:
         result = asyncio.run(_generate(changes, config, tree, settings, env))
     report = _generated(changes, config, result, options.task, started)
-    return _finish(report, result.patches, directory, options.task)
+    return _finish(report, changes, result.patches, directory, options.task)
 
 
 def _head(changes: Changes) -> tuple[Path, str]:
@@ -157,8 +158,14 @@ def _scrubbed(patches: tuple[PatchResult, ...]) -> tuple[PatchResult, ...]:
 
 
 def _finish(
-    report: RunReport, patches: tuple[PatchResult, ...], directory: Path, task: str
+    report: RunReport,
+    changes: Changes,
+    patches: tuple[PatchResult, ...],
+    directory: Path,
+    task: str,
 ) -> GenerateJob:
     written = write_patches(_scrubbed(patches), directory, task)
     files = write_reports(report, directory)
-    return GenerateJob(report, patches, (*written, *files), ExitCode(report.exit_code))
+    return GenerateJob(
+        report, patches, (*written, *files), ExitCode(report.exit_code), changes
+    )

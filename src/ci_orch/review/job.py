@@ -47,6 +47,7 @@ class ReviewJob:
     report: RunReport
     files: tuple[Path, ...]
     exit_code: ExitCode
+    changes: Changes  # what was reviewed: publishers validate comment lines against it
 
 
 def run_job(
@@ -66,9 +67,9 @@ def run_job(
     started = datetime.now(UTC)
     usable = [p for p in config.providers if missing_key(p, env) is None]
     if not usable:
-        return _finish(_skipped(changes, config, started), config, options)
+        return _finish(_skipped(changes, config, started), changes, config, options)
     result = asyncio.run(_review(changes, config, options, env, progress))
-    return _finish(_reviewed(changes, config, result, started), config, options)
+    return _finish(_reviewed(changes, config, result, started), changes, config, options)
 
 
 async def _review(
@@ -159,7 +160,9 @@ def _skipped(changes: Changes, config: Config, started: datetime) -> RunReport:
     )
 
 
-def _finish(report: RunReport, config: Config, options: ReviewOptions) -> ReviewJob:
+def _finish(
+    report: RunReport, changes: Changes, config: Config, options: ReviewOptions
+) -> ReviewJob:
     directory = options.report_dir or Path(config.report.dir)
     files = write_reports(report, directory)
-    return ReviewJob(report, tuple(files), ExitCode(report.exit_code))
+    return ReviewJob(report, tuple(files), ExitCode(report.exit_code), changes)

@@ -1,0 +1,1 @@
+"""Publishing: where a finished, already-written report goes (GitHub, GitLab, the terminal)."""

@@ -1,0 +1,29 @@
+"""Hidden markers in what we post, so re-runs find their own comments again.
+
+Both platforms render HTML comments invisibly. The summary carries `SUMMARY_MARKER`; every
+inline comment carries the finding's fingerprint (reviewdog's `<!-- __reviewdog__:... -->`
+idea, PLATFORMS.md item 9). A marker is only trusted on a comment written by our own
+account: anyone can paste the text of a marker.
+"""
+
+from __future__ import annotations
+
+import re
+
+SUMMARY_MARKER = "<!-- ci-orch:summary -->"
+_FINDING = re.compile(r"<!-- ci-orch:finding:([0-9A-Za-z_.:-]{1,128}) -->")
+
+
+def finding_marker(fingerprint: str) -> str:
+    if not re.fullmatch(r"[0-9A-Za-z_.:-]{1,128}", fingerprint):
+        raise ValueError(f"fingerprint {fingerprint!r} cannot go in a marker")
+    return f"<!-- ci-orch:finding:{fingerprint} -->"
+
+
+def fingerprints_in(body: str) -> set[str]:
+    """The finding fingerprints marked in a comment body (usually one)."""
+    return set(_FINDING.findall(body))
+
+
+def is_summary(body: str) -> bool:
+    return SUMMARY_MARKER in body
