@@ -49,7 +49,23 @@ class ReportConfig(Frozen):
 
 
 class TelemetryConfig(Frozen):
-    audit_log: str | None = None
-    log_content: bool = False
-    prometheus_pushgateway: str | None = None
-    otlp_endpoint: str | None = None
+    """Audit trail and metrics (docs/telemetry.md). Every provider call is always recorded
+    in the ledger; the rest is opt-in. Export failures are warnings, never failures."""
+
+    audit_log: str | None = Field(
+        None, description="also append every call's audit record to this JSONL file"
+    )
+    log_content: bool = Field(
+        False, description="add prompts and answers to audit records (passed through the redactor)"
+    )
+    audit_retention_days: float = Field(
+        90, gt=0, description="how long the ledger keeps audit records (for ci-orch spend)"
+    )
+    prometheus_pushgateway: str | None = Field(
+        None, description="Pushgateway URL, e.g. http://pushgateway:9091"
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP endpoint, e.g. http://collector:4318 (needs ci-orch[otel])",
+    )
+    export_timeout_s: float = Field(10, gt=0, description="per metrics export")

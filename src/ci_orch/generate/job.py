@@ -34,6 +34,7 @@ from ci_orch.providers.registry import build_provider, missing_key
 from ci_orch.report.build import build_report
 from ci_orch.report.model import RunReport
 from ci_orch.report.write import write_reports
+from ci_orch.telemetry import capturing, record_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +73,13 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
         return _finish(_skipped(changes, config, started), changes, (), directory, options.task)
     settings = GenerateSettings(options.task, targets)
     root, sha = _head(changes)
-    with HeadTree(root, sha) as tree:
-        result = asyncio.run(_generate(changes, config, tree, settings, env))
+    run_id = uuid.uuid4().hex[:12]
+    with HeadTree(root, sha) as tree, capturing(config) as content:
+        result = asyncio.run(_generate(changes, config, tree, settings, env, run_id))
     report = _generated(changes, config, result, options.task, started)
-    return _finish(report, changes, result.patches, directory, options.task)
+    job = _finish(report, changes, result.patches, directory, options.task)
+    record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
+    return job
 
 
 def _head(changes: Changes) -> tuple[Path, str]:
@@ -95,13 +99,14 @@ async def _generate(
     tree: HeadTree,
     settings: GenerateSettings,
     env: Mapping[str, str],
+    run_id: str,
 ) -> GenerateResult:
     providers = {p.id: build_provider(p, env) for p in config.providers}
     ledger = open_ledger(config.ledger.url)
     try:
         return await run_generate(
             changes, config, providers=providers, ledger=ledger, tree=tree,
-            run_id=uuid.uuid4().hex[:12], settings=settings, env=env,
+            run_id=run_id, settings=settings, env=env,
         )
     finally:
         await ledger.aclose()

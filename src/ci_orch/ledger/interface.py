@@ -6,6 +6,10 @@ against every cap it falls under and holds it; `settle` swaps the hold for the
 real cost; `release` drops it. A hold that is never settled (the process died)
 expires after `hold_s`, so a crashed runner cannot block a shared day cap for
 ever. Amounts are kept as integer nano-dollars so sums never drift.
+
+It also keeps the audit trail (one `AuditRow` per provider call, issue 10): the ledger
+stores and returns the rows by time and never reads their JSON, so the record's shape
+belongs to `ci_orch.telemetry`.
 """
 
 from __future__ import annotations
@@ -57,6 +61,16 @@ class BreakerRecord:
     failures: int
     open_until: float
     not_before: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One audit record as stored: `id` (recording the same id again is a no-op), the
+    call's time in epoch seconds, and the record as JSON (opaque to the ledger)."""
+
+    id: str
+    timestamp: float
+    body: str
 
 
 class BudgetExceeded(CiOrchError):
@@ -112,6 +126,16 @@ class Ledger(ABC):
 
     @abstractmethod
     async def cache_put(self, key: str, value: str, ttl_s: float) -> None: ...
+
+    async def record_calls(self, rows: Sequence[AuditRow], *, ttl_s: float) -> None:
+        """Append audit rows, kept for `ttl_s` seconds; rows whose id is known are skipped."""
+        raise LedgerError(f"{type(self).__name__} keeps no audit trail")
+
+    async def calls(
+        self, *, since: float | None = None, until: float | None = None
+    ) -> list[AuditRow]:
+        """Audit rows with `since <= timestamp < until` (either bound optional), by time."""
+        raise LedgerError(f"{type(self).__name__} keeps no audit trail")
 
     @abstractmethod
     async def aclose(self) -> None: ...

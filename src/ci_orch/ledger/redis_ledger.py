@@ -5,6 +5,11 @@ runs between the check and the hold (https://redis.io/docs/latest/develop/intera
 so any number of processes can race for the last dollar and never overspend.
 Per scope we keep `committed` (integer nano-dollars), a hash of holds and a
 sorted set of hold expiries, so a hold left by a dead runner lapses.
+
+The audit trail is one sorted set per UTC day (`ci-orch:calls:YYYY-MM-DD`), scored by
+the call's time, member `id<TAB>json` (so recording a row twice is a no-op). Each day's
+key expires `ttl_s` after the day ends: retention costs no sweeping, and a query reads
+only the days it asks for.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from ci_orch.ledger.interface import (
+    AuditRow,
     BreakerRecord,
     BudgetExceeded,
     Cap,
@@ -87,6 +94,18 @@ local out = {}
 for i = 1, #KEYS / 3 do out[i] = tostring(used(i, tonumber(ARGV[1]))) end
 return out
 """
+
+
+_CALLS = _PREFIX + "calls:"
+_DAY_S = 86_400
+
+
+def _day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+
+
+def _day_start(day: str) -> float:
+    return datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
 
 
 def _keys(scope: str) -> list[str]:
@@ -178,8 +197,55 @@ class RedisLedger(Ledger):
         except RedisError as exc:
             raise LedgerError(f"Redis ledger at {_safe(self._url)}: {exc}") from None
 
+    async def record_calls(self, rows: Sequence[AuditRow], *, ttl_s: float) -> None:
+        from redis.exceptions import RedisError
+
+        by_day: dict[str, dict[str | bytes, bytes | float | int | str]] = {}
+        for row in rows:
+            by_day.setdefault(_day(row.timestamp), {})[f"{row.id}\t{row.body}"] = row.timestamp
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for day, members in by_day.items():
+                    pipe.zadd(_CALLS + day, members)
+                    pipe.expireat(_CALLS + day, int(_day_start(day) + _DAY_S + ttl_s))
+                await pipe.execute()
+        except RedisError as exc:
+            raise LedgerError(f"Redis ledger at {_safe(self._url)}: {exc}") from None
+
+    async def calls(
+        self, *, since: float | None = None, until: float | None = None
+    ) -> list[AuditRow]:
+        from redis.exceptions import RedisError
+
+        lo: float | str = "-inf" if since is None else since
+        hi: float | str = "+inf" if until is None else f"({until!r}"  # "(": exclusive
+        out: list[AuditRow] = []
+        try:
+            for key in sorted([k async for k in self._redis.scan_iter(match=_CALLS + "*")]):
+                if not _day_in(str(key).removeprefix(_CALLS), since, until):
+                    continue
+                found = await self._redis.zrangebyscore(key, lo, hi, withscores=True)
+                out += [_row(member, score) for member, score in found]
+        except RedisError as exc:
+            raise LedgerError(f"Redis ledger at {_safe(self._url)}: {exc}") from None
+        return sorted(out, key=lambda r: (r.timestamp, r.id))
+
     async def aclose(self) -> None:
         await self._redis.aclose()  # type: ignore[attr-defined]  # types-redis predates 5.0
+
+
+def _day_in(day: str, since: float | None, until: float | None) -> bool:
+    try:
+        start = _day_start(day)
+    except ValueError:  # not one of our keys
+        return False
+    return (since is None or start + _DAY_S > since) and (until is None or start < until)
+
+
+def _row(member: str | bytes, score: float) -> AuditRow:
+    text = member if isinstance(member, str) else member.decode()  # decode_responses=True
+    rid, _, body = text.partition("\t")
+    return AuditRow(rid, float(score), body)
 
 
 def _safe(url: str) -> str:

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ci_orch.ledger.interface import (
+    AuditRow,
     BreakerRecord,
     BudgetExceeded,
     Cap,
@@ -39,7 +40,12 @@ CREATE INDEX IF NOT EXISTS holds_scope ON holds (scope);
 CREATE TABLE IF NOT EXISTS breakers (key TEXT PRIMARY KEY, record TEXT NOT NULL,
                                      expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, ts REAL NOT NULL, body TEXT NOT NULL,
+                                  expires REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS calls_ts ON calls (ts);
 """
+# Every statement is IF NOT EXISTS, so opening a ledger file made before a table existed
+# (the audit trail's `calls`, issue 10) adds it and leaves the rest as it was.
 
 
 class SqliteLedger(Ledger):
@@ -55,7 +61,9 @@ class SqliteLedger(Ledger):
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            # In one IMMEDIATE transaction: processes opening a new file at once queue on
+            # the write lock (busy timeout) instead of racing each other's CREATEs.
+            self._db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
         except (sqlite3.Error, OSError) as exc:
             raise LedgerError(f"cannot open the SQLite ledger at {path}: {exc}") from None
 
@@ -166,6 +174,39 @@ class SqliteLedger(Ledger):
                 " VALUES (?, ?, ?)",
                 (key, value, self._clock() + ttl_s),
             )
+
+    # -- the audit trail ------------------------------------------------------------------
+
+    async def record_calls(self, rows: Sequence[AuditRow], *, ttl_s: float) -> None:
+        await asyncio.to_thread(self._record_calls, tuple(rows), ttl_s)
+
+    def _record_calls(self, rows: tuple[AuditRow, ...], ttl_s: float) -> None:
+        now = self._clock()
+        with self._tx() as db:
+            db.execute("DELETE FROM calls WHERE expires <= ?", (now,))
+            db.executemany(
+                "INSERT OR IGNORE INTO calls (id, ts, body, expires) VALUES (?, ?, ?, ?)",
+                [(r.id, r.timestamp, r.body, r.timestamp + ttl_s) for r in rows],
+            )
+
+    async def calls(
+        self, *, since: float | None = None, until: float | None = None
+    ) -> list[AuditRow]:
+        return await asyncio.to_thread(self._calls, since, until)
+
+    def _calls(self, since: float | None, until: float | None) -> list[AuditRow]:
+        lo = float("-inf") if since is None else since
+        hi = float("inf") if until is None else until
+        with self._lock:
+            try:
+                found = self._db.execute(
+                    "SELECT id, ts, body FROM calls WHERE ts >= ? AND ts < ? AND expires > ?"
+                    " ORDER BY ts, rowid",
+                    (lo, hi, self._clock()),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise LedgerError(f"SQLite ledger: {exc}") from None
+        return [AuditRow(str(i), float(ts), str(body)) for i, ts, body in found]
 
     async def aclose(self) -> None:
         with self._lock:

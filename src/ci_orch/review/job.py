@@ -30,6 +30,7 @@ from ci_orch.review.instructions import load_instructions
 from ci_orch.review.pipeline import ReviewResult, review_target, run_review
 from ci_orch.review.progress import Progress
 from ci_orch.review.prompts import PromptSettings
+from ci_orch.telemetry import capturing, record_run
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +69,12 @@ def run_job(
     usable = [p for p in config.providers if missing_key(p, env) is None]
     if not usable:
         return _finish(_skipped(changes, config, started), changes, config, options)
-    result = asyncio.run(_review(changes, config, options, env, progress))
-    return _finish(_reviewed(changes, config, result, started), changes, config, options)
+    run_id = uuid.uuid4().hex[:12]
+    with capturing(config) as content:  # prompts for the audit log only with log_content
+        result = asyncio.run(_review(changes, config, options, env, progress, run_id))
+    job = _finish(_reviewed(changes, config, result, started), changes, config, options)
+    record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
+    return job
 
 
 async def _review(
@@ -78,6 +83,7 @@ async def _review(
     options: ReviewOptions,
     env: Mapping[str, str],
     progress: Progress | None,
+    run_id: str,
 ) -> ReviewResult:
     providers = {p.id: build_provider(p, env) for p in config.providers}
     ledger = open_ledger(config.ledger.url)
@@ -92,7 +98,7 @@ async def _review(
             config,
             providers=providers,
             ledger=ledger,
-            run_id=uuid.uuid4().hex[:12],
+            run_id=run_id,
             settings=settings,
             env=env,
             progress=progress,

@@ -1,15 +1,73 @@
-"""The record of one request's attempts: every call and every skip, for the report."""
+"""The record of one request's attempts: every call and every skip, for the report.
+
+An optional observer (issue 10: telemetry) sees each row as it is added, with the request
+and the answer when there is one: the only place prompts and answers exist next to their
+attempt. Observers run in the router's task, must be quick, and can never change routing:
+what they raise is logged and dropped.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from ci_orch.config.providers import ProviderConfig
-from ci_orch.providers.interface import ProviderError, ProviderResponse
+from ci_orch.providers.interface import ProviderError, ProviderRequest, ProviderResponse
 from ci_orch.routing.model import Attempt
+
+AttemptObserver = Callable[[Attempt, ProviderRequest | None, ProviderResponse | None], None]
+
+# Installed by a caller that does not build the Router itself (the review and generate jobs);
+# read once, when a Router is made. A ContextVar, so concurrent runs never see each other's.
+_INSTALLED: ContextVar[AttemptObserver | None] = ContextVar("ci_orch_observer", default=None)
+# The observer and request of the route() in progress in this task; consensus members run
+# in child tasks, which inherit it.
+_ACTIVE: ContextVar[tuple[AttemptObserver, ProviderRequest] | None] = ContextVar(
+    "ci_orch_observed_request", default=None
+)
 
 # Provider ids, error kinds and vendor error messages only: never prompts or answers.
 logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def observing(observer: AttemptObserver) -> Iterator[None]:
+    """Routers made inside this block report their attempts to `observer`."""
+    token = _INSTALLED.set(observer)
+    try:
+        yield
+    finally:
+        _INSTALLED.reset(token)
+
+
+def installed_observer() -> AttemptObserver | None:
+    return _INSTALLED.get()
+
+
+@contextmanager
+def observed(observer: AttemptObserver | None, request: ProviderRequest) -> Iterator[None]:
+    """Rows added in this block (and in tasks started from it) go to `observer` too."""
+    if observer is None:
+        yield
+        return
+    token = _ACTIVE.set((observer, request))
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+def _notify(row: Attempt, response: ProviderResponse | None) -> None:
+    active = _ACTIVE.get()
+    if active is None:
+        return
+    observer, request = active
+    try:
+        observer(row, request, response)
+    except Exception as exc:  # telemetry must never change routing
+        logger.warning("attempt observer failed: %s", type(exc).__name__)
 
 
 class AttemptLog:
@@ -23,9 +81,10 @@ class AttemptLog:
         self.calls = 0
         self._last_called: str | None = None
 
-    def _add(self, row: Attempt) -> None:
+    def _add(self, row: Attempt, response: ProviderResponse | None = None) -> None:
         self.rows.append(row)
         self._sink.append(row)
+        _notify(row, response)
 
     def _fallback_from(self, cfg: ProviderConfig) -> str | None:
         last = self._last_called
@@ -63,7 +122,8 @@ class AttemptLog:
                 cached_input_tokens=usage.cached_input_tokens if usage else 0,
                 output_tokens=usage.output_tokens if usage else 0,
                 cost_usd=cost, fallback_from=self._fallback_from(cfg),
-            )
+            ),
+            response,
         )
         self.failures.append(f"{cfg.id} ({cfg.model}) attempt {n}: {kind}: {exc}")
         logger.info("chunk %s: %s attempt %d failed: %s: %s", self._chunk, cfg.id, n, kind, exc)
@@ -87,5 +147,6 @@ class AttemptLog:
                 output_tokens=usage.output_tokens, cost_usd=cost,
                 fallback_from=fallback_from,
                 cache_hit=cache_hit,
-            )
+            ),
+            response,
         )

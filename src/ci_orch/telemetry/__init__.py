@@ -1,0 +1,27 @@
+"""Audit trail and metrics for provider calls (issue 10; docs/telemetry.md).
+
+    with capturing(config) as content:       # prompts/answers only with log_content
+        ...run the router...
+    record_run(report, config, run_id=run_id, content=content)
+
+`record_run` never raises for a sink or exporter that is down: it logs a warning.
+"""
+
+from __future__ import annotations
+
+from ci_orch.telemetry.audit import AuditRecord, audit_records, saved_by_cache
+from ci_orch.telemetry.content import ContentCapture, capturing
+from ci_orch.telemetry.errors import ExportError
+from ci_orch.telemetry.run import record_calls, record_calls_async, record_run
+
+__all__ = [
+    "AuditRecord",
+    "ContentCapture",
+    "ExportError",
+    "audit_records",
+    "capturing",
+    "record_calls",
+    "record_calls_async",
+    "record_run",
+    "saved_by_cache",
+]
