@@ -1,0 +1,212 @@
+"""Idempotent publishing, the summary note, paging, rate limits, tokens and self-managed URLs,
+all against the fake GitLab over real HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from ci_orch.platforms.gitlab import (
+    NOTE_LIMIT,
+    gitlab_token,
+    summary_body,
+)
+from ci_orch.platforms.interface import PermissionMissing, PublishError
+from ci_orch.platforms.markers import SUMMARY_MARKER, finding_marker, summary_marker
+from tests.platforms.fake_gitlab import FakeGitLab, Running
+from tests.platforms.test_gitlab_support import (
+    ADDED,
+    CONTEXT,
+    DIFF,
+    INLINE,
+    REMOVED,
+    bodies,
+    publication,
+    publish,
+)
+
+
+def summaries(fake: FakeGitLab) -> list[dict[str, Any]]:
+    return [n for n in fake.notes() if SUMMARY_MARKER in str(n["body"])]
+
+
+def test_a_second_run_posts_nothing_new_and_updates_the_summary() -> None:
+    fake = FakeGitLab(DIFF)  # per_page 2: eight threads take four pages
+    with Running(fake) as api_url:
+        first = publish(fake, api_url, publication(INLINE, summary="run 1"))
+        threads = len(fake.discussions)
+        second = publish(fake, api_url, publication(INLINE, summary="run 2"))
+    assert first.posted == {"inline": len(INLINE), "summary": 1}
+    assert second.posted == {} and second.updated == {"summary": 1}
+    assert second.skipped == {"duplicate": len(INLINE)}
+    assert len(fake.discussions) == threads
+    assert len(fake.calls("PUT", "/notes/" + str(summaries(fake)[0]["id"]))) == 1
+    assert [n["body"] for n in summaries(fake)] == [f"{SUMMARY_MARKER}\nrun 2"]
+
+
+def test_lists_are_read_page_by_page() -> None:
+    fake = FakeGitLab(DIFF)
+    with Running(fake) as api_url:
+        publish(fake, api_url, publication(INLINE))
+        fake.log.clear()
+        publish(fake, api_url, publication(INLINE))
+    pages = [q.get("page", "1") for m, p, q in fake.log if m == "GET" and
+             p.endswith("/discussions")]
+    assert pages == ["1", "2", "3", "4", "5"]  # 8 threads + the summary, 2 a page
+    assert any(m == "GET" and p.endswith("/notes") and q.get("page") == "5"
+               for m, p, q in fake.log)
+
+
+def test_a_gone_finding_has_its_thread_resolved() -> None:
+    fake = FakeGitLab(DIFF)
+    with Running(fake) as api_url:
+        publish(fake, api_url, publication((ADDED, REMOVED, CONTEXT)))
+        partial = publish(fake, api_url, publication((ADDED,), status="partial"))
+        done = publish(fake, api_url, publication((ADDED, CONTEXT)))
+    assert partial.resolved == 0  # a partial run may simply have missed them
+    assert done.resolved == 1 and done.posted == {}
+    notes = bodies(fake)
+    assert notes[REMOVED.fingerprint]["resolved"] is True
+    assert notes[ADDED.fingerprint]["resolved"] is False
+
+
+def test_markers_count_only_on_our_own_notes() -> None:
+    fake = FakeGitLab(DIFF)
+    fake.add_note("glpat-human", f"{SUMMARY_MARKER}\nfake summary")
+    fake.add_note("glpat-human", f"quoting {finding_marker(ADDED.fingerprint)}",
+                  individual=False)
+    with Running(fake) as api_url:
+        outcome = publish(fake, api_url, publication((ADDED,), summary="ours"))
+    assert outcome.posted == {"inline": 1, "summary": 1}
+    ours = [n for n in summaries(fake) if n["author"]["username"] == "ci-orch-bot"]
+    assert [n["body"] for n in ours] == [f"{SUMMARY_MARKER}\nours"]
+    assert summaries(fake)[0]["body"] == f"{SUMMARY_MARKER}\nfake summary"  # untouched
+
+
+def test_rate_limits_are_waited_out_with_the_injected_sleep() -> None:
+    fake = FakeGitLab(DIFF)
+    fake.throttle = ["7", "3"]
+    sleeps: list[float] = []
+    with Running(fake) as api_url:
+        outcome = publish(fake, api_url, publication((ADDED,)), sleeps=sleeps)
+    assert sleeps == [7.0, 3.0]
+    assert outcome.posted == {"inline": 1, "summary": 1}
+
+
+def test_endless_rate_limiting_is_a_publish_error_not_a_hang() -> None:
+    fake = FakeGitLab(DIFF)
+    fake.throttle = ["1"] * 10
+    sleeps: list[float] = []
+    with Running(fake) as api_url, pytest.raises(PublishError, match="429"):
+        publish(fake, api_url, publication((ADDED,)), sleeps=sleeps)
+    assert sleeps == [1.0] * 4  # five tries, four waits
+
+
+def test_a_job_token_only_environment_names_the_variable_and_scope() -> None:
+    with pytest.raises(PermissionMissing) as caught:
+        gitlab_token({"CI_JOB_TOKEN": "glcbt-job"})
+    text = str(caught.value)
+    for needed in ("CI_ORCH_GITLAB_TOKEN", "`api` scope", "CI_JOB_TOKEN", "Reporter", "masked"):
+        assert needed in text
+    with pytest.raises(PermissionMissing, match="MY_TOKEN"):
+        gitlab_token({"CI_JOB_TOKEN": "x", "GITLAB_TOKEN": "y"}, "MY_TOKEN")
+
+
+def test_token_lookup_order() -> None:
+    assert gitlab_token({"GITLAB_TOKEN": "b", "CI_ORCH_GITLAB_TOKEN": "a"}) == "a"
+    assert gitlab_token({"GITLAB_TOKEN": "b", "CI_ORCH_GITLAB_TOKEN": " "}) == "b"
+    assert gitlab_token({"MINE": "c", "GITLAB_TOKEN": "b"}, "MINE") == "c"
+
+
+@pytest.mark.parametrize(("token", "needed"), [
+    ("glcbt-job", "GitLab answered 401"), ("glpat-readonly", "`api` scope")])
+def test_tokens_gitlab_refuses_become_permission_errors(token: str, needed: str) -> None:
+    fake = FakeGitLab(DIFF)
+    with Running(fake) as api_url, pytest.raises(PermissionMissing) as caught:
+        publish(fake, api_url, publication((ADDED,)), token=token)
+    assert needed in str(caught.value) and "CI_ORCH_GITLAB_TOKEN" in str(caught.value)
+    assert fake.discussions == []
+
+
+def test_a_self_managed_instance_under_a_relative_url() -> None:
+    fake = FakeGitLab(DIFF, prefix="/gitlab")
+    with Running(fake) as api_url:
+        assert api_url.endswith("/gitlab/api/v4")
+        publish(fake, api_url, publication(INLINE))
+        again = publish(fake, api_url, publication(INLINE), project_id=None)
+    assert again.skipped == {"duplicate": len(INLINE)}  # paging links kept the prefix
+    assert all(p.startswith("/projects/") for _, p, _ in fake.log if p != "/user")
+
+
+def test_an_unknown_project_is_a_clear_error() -> None:
+    fake = FakeGitLab(DIFF)
+    with Running(fake) as api_url, pytest.raises(PublishError, match="404"):
+        publish(fake, api_url, publication((ADDED,)), project_id="999")
+
+
+def test_an_unreachable_gitlab_is_a_publish_error() -> None:
+    fake = FakeGitLab(DIFF)
+    with Running(fake) as api_url:
+        pass  # stopped: nothing listens any more
+    with pytest.raises(PublishError, match="unreachable"):
+        publish(fake, api_url, publication((ADDED,)))
+
+
+def test_a_branch_pipeline_posts_nothing() -> None:
+    fake = FakeGitLab(DIFF)
+    with Running(fake) as api_url:
+        outcome = publish(fake, api_url, publication((ADDED,)), number=None)
+    assert outcome.posted == {} and "not a merge request" in outcome.warnings[0]
+    assert fake.log == []
+
+
+def test_the_summary_fits_gitlabs_note_limit() -> None:
+    body = summary_body("x" * (NOTE_LIMIT + 10))
+    assert len(body) == NOTE_LIMIT and body.startswith(SUMMARY_MARKER)
+    assert summary_body(f"{SUMMARY_MARKER}\nhi") == f"{SUMMARY_MARKER}\nhi"
+
+
+def test_the_gate_job_keeps_its_own_note_beside_the_reviews() -> None:
+    fake = FakeGitLab(DIFF)
+    review = publication((ADDED,), summary="review summary")
+    gate_report = review.report.model_copy(update={"task": "gate", "findings": ()})
+    gate = replace(review, report=gate_report, summary_md="gate summary")
+    with Running(fake) as api_url:
+        publish(fake, api_url, review)
+        outcome = publish(fake, api_url, gate)
+        again = publish(fake, api_url, gate)
+    assert outcome.posted == {"summary": 1} and outcome.resolved == 0
+    assert again.updated == {"summary": 1}
+    bodies_now = sorted(str(n["body"]) for n in fake.notes() if "ci-orch:summary" in n["body"])
+    assert bodies_now == [f"{SUMMARY_MARKER}\nreview summary",
+                          f"{summary_marker('gate')}\ngate summary"]
+
+
+def test_without_versions_the_merge_requests_diff_refs_are_used() -> None:
+    fake = FakeGitLab(DIFF, list_versions=False)  # an MR whose diff is still being prepared
+    with Running(fake) as api_url:
+        outcome = publish(fake, api_url, publication((ADDED,)))
+    assert outcome.posted == {"inline": 1, "summary": 1} and fake.rejected == []
+    assert any(m == "GET" and p == "/projects/42/merge_requests/7" for m, p, _ in fake.log)
+
+
+def test_one_failed_thread_does_not_cost_the_others_or_the_summary() -> None:
+    fake = FakeGitLab(DIFF, fail_posts_with=REMOVED.title)
+    with Running(fake) as api_url:
+        outcome = publish(fake, api_url, publication((ADDED, REMOVED, CONTEXT)))
+    assert outcome.posted == {"inline": 2, "summary": 1}
+    assert outcome.skipped == {"failed": 1}
+    assert any("not posted" in w and "500" in w for w in outcome.warnings)
+
+
+def test_a_failed_summary_is_a_warning_when_threads_went_out() -> None:
+    fake = FakeGitLab(DIFF, fail_posts_with="the summary")
+    with Running(fake) as api_url:
+        outcome = publish(fake, api_url, publication((ADDED,), summary="the summary"))
+    empty = FakeGitLab(DIFF, fail_posts_with="the summary")
+    with Running(empty) as api_url, pytest.raises(PublishError, match="500"):
+        publish(empty, api_url, publication((), summary="the summary"))  # nothing went out
+    assert outcome.posted == {"inline": 1}
+    assert any("summary note was not posted" in w for w in outcome.warnings)

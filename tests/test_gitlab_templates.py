@@ -1,0 +1,171 @@
+"""The GitLab include template and CI/CD component: valid against GitLab's CI schema, every
+input defaulted and used, and naming report files ci-orch really writes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ci_orch.evals.render import JUNIT_FILE
+from ci_orch.platforms.gitlab_fail_on import main as fail_on
+from ci_orch.report.write import write_reports
+from tests.conftest import ROOT, skip_or_fail
+from tests.test_report_formats import validate
+from tests.test_report_support import realistic_report
+
+TEMPLATE = ROOT / "gitlab-ci-template.yml"
+COMPONENT = ROOT / "templates" / "ci-orch.yml"
+JOBS = ("ci-orch-review", "ci-orch-gate", "ci-orch-eval")
+INPUT = re.compile(r"\$\[\[\s*inputs\.([a-z_]+)\s*\]\]")
+
+
+def check_jsonschema(*paths: Path) -> None:
+    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).with_name(
+        "check-jsonschema"))
+    if not Path(exe).exists():
+        skip_or_fail("check-jsonschema is not installed (scripts/install-test-deps.sh)")
+    done = subprocess.run([exe, "--builtin-schema", "vendor.gitlab-ci", *map(str, paths)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def component_docs() -> tuple[dict[str, Any], str]:
+    header, jobs = COMPONENT.read_text().split("\n---\n", 1)
+    return yaml.safe_load(header), jobs
+
+
+def interpolated(jobs: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    text = INPUT.sub(lambda m: str(inputs[m[1]]["default"]), jobs)
+    return dict(yaml.safe_load(text))
+
+
+def test_the_include_template_is_valid_gitlab_ci() -> None:
+    check_jsonschema(TEMPLATE)
+
+
+def test_the_component_is_valid_before_and_after_interpolation(tmp_path: Path) -> None:
+    spec, jobs = component_docs()
+    documents = {"spec.yml": yaml.safe_dump(spec), "jobs.yml": jobs,
+                 "defaults.yml": yaml.safe_dump(interpolated(jobs, spec["spec"]["inputs"]))}
+    for name, document in documents.items():
+        (tmp_path / name).write_text(document)
+    check_jsonschema(*(tmp_path / name for name in documents))
+
+
+def test_every_input_has_a_default_and_is_used() -> None:
+    spec, jobs = component_docs()
+    assert set(spec) == {"spec"} and set(spec["spec"]) == {"inputs"}
+    inputs = spec["spec"]["inputs"]
+    assert {"stage", "image", "config", "profile", "fail_on", "max_cost", "report_dir",
+            "token_variable", "eval_dataset"} <= set(inputs)
+    for name, item in inputs.items():
+        assert "default" in item and item.get("description"), name
+        assert set(item) <= {"default", "description", "options", "regex", "type"}, name
+        if "options" in item:
+            assert item["default"] in item["options"], name
+        if "regex" in item:
+            assert re.fullmatch(item["regex"], str(item["default"])), name
+    assert set(INPUT.findall(jobs)) == set(inputs)
+
+
+def scripts(job: dict[str, Any], base: dict[str, Any]) -> str:
+    return "\n".join([*base["before_script"], *job["script"]])
+
+
+@pytest.mark.parametrize("source", ["template", "component"])
+def test_jobs_run_on_the_right_events(source: str) -> None:
+    if source == "template":
+        config = yaml.safe_load(TEMPLATE.read_text())
+    else:
+        spec, jobs = component_docs()
+        config = interpolated(jobs, spec["spec"]["inputs"])
+    review, gate, evaluation = (config[j] for j in JOBS)
+    mr = [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    assert review["rules"] == mr and gate["rules"] == mr
+    assert evaluation["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+    assert gate["allow_failure"] is False and "allow_failure" not in review
+    base = config[".ci-orch"]
+    assert base["image"]["entrypoint"] == [""]  # the image's entrypoint is `ci-orch action`
+    assert base["variables"]["GIT_DEPTH"] == "0"
+    assert "set -- --platform gitlab" in base["before_script"]
+    assert "ci-orch review \"$@\"" in scripts(review, base)
+    assert "ci-orch gate \"$@\"" in scripts(gate, base)
+    dataset = re.search(r'ci-orch eval "(\S+)" --report-dir eval-report\n?$',
+                        scripts(evaluation, base))
+    assert dataset is not None
+    assert config.get("variables", {}).get("CI_ORCH_EVAL_DATASET", dataset[1]) == (
+        "examples/golden/dataset.jsonl")
+    assert "gitlab_artifacts --job \"$CI_JOB_NAME\"" in scripts(evaluation, base)
+    assert "CI_ORCH_GITLAB_TOKEN=" in scripts(review, base)
+
+
+@pytest.mark.parametrize("source", ["template", "component"])
+def test_workflow_rules_avoid_duplicate_pipelines(source: str) -> None:
+    if source == "template":
+        rules = yaml.safe_load(TEMPLATE.read_text())["workflow"]["rules"]
+    else:
+        rules = yaml.safe_load(component_docs()[1])["workflow"]["rules"]
+    conditions = [r["if"] for r in rules]
+    never = conditions.index("$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS")
+    assert rules[never]["when"] == "never"
+    assert conditions.index('$CI_PIPELINE_SOURCE == "merge_request_event"') < never
+    # A schedule runs on a branch that may have an open MR: it must be let in first.
+    assert conditions.index('$CI_PIPELINE_SOURCE == "schedule"') < never
+    assert conditions[never + 1] == "$CI_COMMIT_BRANCH"
+
+
+def report_paths() -> dict[str, dict[str, str]]:
+    spec, jobs = component_docs()
+    component = interpolated(jobs, spec["spec"]["inputs"])
+    template = yaml.safe_load(TEMPLATE.read_text())
+    return {"template": {k: v for j in JOBS for k, v in template[j]["artifacts"].get(
+                "reports", {}).items()},
+            "component": {k: v for j in JOBS for k, v in component[j]["artifacts"].get(
+                "reports", {}).items()}}
+
+
+def test_named_reports_are_files_ci_orch_writes(tmp_path: Path) -> None:
+    written = {p.name: p for p in write_reports(realistic_report(), tmp_path)}
+    paths = report_paths()
+    assert paths["template"] == paths["component"]
+    reports = paths["template"]
+    assert set(reports) == {"codequality", "secret_detection", "junit"}
+    assert Path(reports["codequality"]).name in written
+    assert Path(reports["secret_detection"]).name in written
+    assert Path(reports["junit"]).name == JUNIT_FILE
+    # GitLab reads them as written: secret detection against its schema (test_report_formats
+    # checks every Code Quality rule; here only that the written file is what it checked).
+    secrets = json.loads(written[Path(reports["secret_detection"]).name].read_text())
+    validate(secrets, "secret-detection-report-format-15.2.4.json")
+    quality = written[Path(reports["codequality"]).name].read_bytes()
+    assert not quality.startswith(b"\xef\xbb\xbf") and isinstance(json.loads(quality), list)
+
+
+def test_fail_on_counts_findings_like_the_action(tmp_path: Path) -> None:
+    write_reports(realistic_report(), tmp_path)
+    assert fail_on([str(tmp_path), "critical"]) == 1  # the realistic run has a critical one
+    assert fail_on([str(tmp_path), "none"]) == 0
+    assert fail_on([str(tmp_path), "bogus"]) == 2
+    assert fail_on([str(tmp_path / "missing"), "info"]) == 0  # no report: nothing found
+
+
+def test_the_setup_page_shows_the_real_defaults() -> None:
+    page = (ROOT / "docs" / "gitlab.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", page, re.S)]
+    remote, component = blocks[0], blocks[1]
+    assert remote["include"][0]["remote"].endswith("/v1/gitlab-ci-template.yml")
+    assert remote["variables"] == yaml.safe_load(TEMPLATE.read_text())["variables"]
+    spec, _ = component_docs()
+    defaults = {k: v["default"] for k, v in spec["spec"]["inputs"].items()}
+    assert component["include"][0]["inputs"] == defaults
+    assert component["include"][0]["component"].startswith("$CI_SERVER_FQDN/")
+    for tier_fact in ("Pipelines must succeed", "`api`", "Reporter", "Masked", "Ultimate"):
+        assert tier_fact in page
