@@ -19,7 +19,8 @@ from ci_orch.testing.dialects.base import Call, Dialect, Reply, Tokens
 from ci_orch.testing.dialects.gemini import GeminiDialect
 from ci_orch.testing.dialects.ollama import OllamaDialect
 from ci_orch.testing.dialects.openai import AzureDialect, OpenAIDialect
-from ci_orch.testing.script import ModelScript, Outcome, ScriptState
+from ci_orch.testing.responses import ReplayMiss, ResponseRecorder
+from ci_orch.testing.script import Chosen, ModelScript, Outcome, ScriptState
 
 # The vendors' real paths. Any path ending in /chat/completions is OpenAI-style, so a
 # gateway's base_url with its own prefix works too.
@@ -43,10 +44,17 @@ class ServerCore(ThreadingHTTPServer):
     block_on_close = False  # a hung handler must not block stop()
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], state: ScriptState, record: Path | None) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        state: ScriptState,
+        record: Path | None,
+        responses: Path | None = None,
+    ) -> None:
         super().__init__(address, Handler)
         self.state = state
         self.record_path = record
+        self.responses = ResponseRecorder(responses) if responses is not None else None
         self.requests: list[dict[str, Any]] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -101,12 +109,24 @@ class Handler(BaseHTTPRequestHandler):
             and call.input_tokens > spec.context_window
         ):
             outcome = replace(outcome, fault="context_overflow")
-        self.server.record(self._entry(call, body, path, outcome))
-        latency = outcome.latency_ms if outcome.latency_ms is not None else spec.latency_ms
-        if latency and self.server.stopping.wait(latency / 1000):
+        try:
+            chosen = self.server.state.choose(spec, outcome, call.model, call.texts)
+        except ReplayMiss as miss:
+            self.server.record({**self._entry(call, body, path, outcome), "outcome": "replay_miss"})
+            reply = dialect.error(501, str(miss), "unsupported")
+            # The same prompt will miss again: tell clients not to retry (the SDKs' header).
+            reply.headers["x-should-retry"] = "false"
+            self._send(reply)
             return
+        self.server.record({**self._entry(call, body, path, outcome), "key": chosen.key})
+        if chosen.latency_ms and self.server.stopping.wait(chosen.latency_ms / 1000):
+            return
+        if outcome.fault == "ok" and self.server.responses is not None:
+            # Written before the answer goes out, so a client that has its answer can read it.
+            extra = {"dialect": call.dialect}
+            self.server.responses.write(call.model, chosen.key, chosen.text, extra)
         if not self._misbehave(outcome):
-            self._send(_reply(dialect, call, spec, outcome))
+            self._send(_reply(dialect, call, spec, outcome, chosen))
 
     def _entry(self, call: Call, body: Any, path: str, outcome: Outcome) -> dict[str, Any]:
         headers = {
@@ -177,8 +197,10 @@ def _route(path: str) -> tuple[Dialect, str | None] | None:
     return None
 
 
-def _reply(dialect: Dialect, call: Call, spec: ModelScript, outcome: Outcome) -> Reply:
-    answer = spec.answer(outcome)
+def _reply(
+    dialect: Dialect, call: Call, spec: ModelScript, outcome: Outcome, chosen: Chosen
+) -> Reply:
+    answer = chosen.text
     tokens = Tokens.of(call, spec, answer)
     if outcome.should_retry is not None and outcome.fault != "ok":
         extra = {"x-should-retry": "true" if outcome.should_retry else "false"}

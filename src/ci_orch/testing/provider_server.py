@@ -2,6 +2,7 @@
 and answers from a script: canned answers per model, latency, and faults.
 
     python -m ci_orch.testing.provider_server --port 8765 --script script.yml [--record r.jsonl]
+        [--record-responses answers.jsonl]
 
 In tests: `with ProviderServer(script) as server: base = server.base_url`. The script format
 is in `ci_orch.testing.script` and docs/providers.md.
@@ -38,17 +39,21 @@ class ProviderServer:
         host: str = "127.0.0.1",
         port: int = 0,
         record: str | Path | None = None,
+        record_responses: str | Path | None = None,
     ) -> None:
         self._script = _as_script(script)
         self._address = (host, port)
         self._record = Path(record) if record is not None else None
+        # (model, prompt key, answer) per answered request: what a script's `replay:` reads.
+        self._responses = Path(record_responses) if record_responses is not None else None
         self._core: ServerCore | None = None
         self._thread: threading.Thread | None = None
         self._log: list[dict[str, Any]] = []  # kept after stop() for assertions
 
     def start(self) -> str:
         """Listen and serve in a daemon thread; returns the base URL."""
-        self._core = ServerCore(self._address, ScriptState(self._script), self._record)
+        state = ScriptState(self._script)
+        self._core = ServerCore(self._address, state, self._record, self._responses)
         self._log = self._core.requests
         self._thread = threading.Thread(
             target=self._core.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
@@ -109,8 +114,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--script", type=Path, help="YAML or JSON script (default: all ok)")
     parser.add_argument("--record", type=Path, help="append every request to this JSONL file")
+    parser.add_argument(
+        "--record-responses",
+        type=Path,
+        help="append each answered request's (model, key, answer) for a script's `replay:`",
+    )
     args = parser.parse_args(argv)
-    server = ProviderServer(args.script, host=args.host, port=args.port, record=args.record)
+    server = ProviderServer(
+        args.script,
+        host=args.host,
+        port=args.port,
+        record=args.record,
+        record_responses=args.record_responses,
+    )
     print(f"provider server listening on {server.start()}", flush=True)  # noqa: T201
     try:
         threading.Event().wait()

@@ -10,6 +10,9 @@ A script is YAML or JSON (docs/providers.md, "The provider server"):
           - {fault: rate_limit, retry_after: 1, times: 2}
           - ok
         then: ok                        # every call after the list (default ok)
+        answers:                        # per prompt: the first rule whose text is found wins
+          - {when: {contains: "src/db.py"}, json: {findings: [...]}, latency_ms: 800}
+        replay: recorded.jsonl          # else answer from recorded responses (miss = 501)
       "*": {text: "fallback for any other model"}
 """
 
@@ -24,6 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from ci_orch.testing.responses import Noise, Recordings, prompt_key, prompt_text
+from ci_orch.testing.rules import Answer, ScriptError, check_noise, parse_answer
 
 FAULTS = frozenset(
     {
@@ -45,10 +51,6 @@ FAULTS = frozenset(
     }
 )
 RETRY_AFTER_FORMS = frozenset({"seconds", "ms", "both", "date", "none"})
-
-
-class ScriptError(ValueError):
-    """The script is not valid; the message names the model and the field."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ class ModelScript:
     context_window: int | None = None
     outcomes: tuple[Outcome, ...] = ()
     then: Outcome = field(default_factory=Outcome)
+    answers: tuple[Answer, ...] = ()
+    replay: Path | None = None  # recorded responses (JSONL of {key, answer}); a miss is a 501
+    seed: int = 0
+    drop_rate: float = 0.0
+    jitter_lines: int = 0
 
     def answer(self, outcome: Outcome) -> str:
         """The answer text: the outcome's own, else the model's JSON, else its text."""
@@ -85,6 +92,24 @@ class ModelScript:
             return outcome.text
         value = outcome.json if outcome.json is not None else self.json
         return json.dumps(value) if value is not None else self.text
+
+    def match(self, prompt: str) -> Answer | None:
+        """The first `answers:` rule whose strings all occur in the prompt text."""
+        for rule in self.answers:
+            if all(needle in prompt for needle in rule.contains):
+                return rule
+        return None
+
+    def noise(self, rule: Answer | None) -> Noise:
+        def pick(own: Any, base: Any) -> Any:
+            return base if own is None else own
+
+        own = rule or Answer(contains=())
+        return Noise(
+            seed=pick(own.seed, self.seed),
+            drop_rate=pick(own.drop_rate, self.drop_rate),
+            jitter_lines=pick(own.jitter_lines, self.jitter_lines),
+        )
 
 
 def _outcome(raw: Any, where: str) -> Outcome:
@@ -109,9 +134,19 @@ def _known(data: Mapping[str, Any], cls: type, where: str) -> None:
         raise ScriptError(f"{where}: unknown field {unknown[0]!r}; allowed: {sorted(allowed)}")
 
 
-def _model(raw: Mapping[str, Any], base: ModelScript, where: str) -> ModelScript:
+def _model(
+    raw: Mapping[str, Any], base: ModelScript, where: str, root: Path | None = None
+) -> ModelScript:
     _known(raw, ModelScript, where)
+    check_noise(raw, where)
     data = dict(raw)
+    if "answers" in data:
+        data["answers"] = tuple(
+            parse_answer(a, f"{where}.answers[{i}]") for i, a in enumerate(data["answers"] or ())
+        )
+    if data.get("replay") is not None:
+        replay = Path(str(data["replay"]))
+        data["replay"] = replay if replay.is_absolute() or root is None else root / replay
     if "outcomes" in data:
         data["outcomes"] = tuple(
             _outcome(o, f"{where}.outcomes[{i}]") for i, o in enumerate(data["outcomes"] or ())
@@ -130,21 +165,32 @@ class Script:
         return self.models.get(model) or self.models.get("*") or self.defaults
 
 
-def parse_script(raw: Mapping[str, Any] | None) -> Script:
-    """A Script from its YAML/JSON data; raises ScriptError naming the bad field."""
+def parse_script(raw: Mapping[str, Any] | None, root: Path | None = None) -> Script:
+    """A Script from its YAML/JSON data; raises ScriptError naming the bad field. Relative
+    `replay:` paths are taken from `root` (the script's folder when loaded from a file)."""
     raw = raw or {}
     _known(raw, Script, "script")
-    defaults = _model(raw.get("defaults") or {}, ModelScript(), "defaults")
+    defaults = _model(raw.get("defaults") or {}, ModelScript(), "defaults", root)
     models = {
-        str(name): _model(spec or {}, defaults, f"models.{name}")
+        str(name): _model(spec or {}, defaults, f"models.{name}", root)
         for name, spec in (raw.get("models") or {}).items()
     }
     return Script(defaults=defaults, models=models)
 
 
 def load_script(path: str | Path) -> Script:
-    text = Path(path).read_text(encoding="utf-8")
-    return parse_script(yaml.safe_load(text))  # YAML is a superset of JSON
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    return parse_script(yaml.safe_load(text), path.parent)  # YAML is a superset of JSON
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What an ok call answers, and how long it waits first."""
+
+    text: str
+    latency_ms: float
+    key: str
 
 
 class ScriptState:
@@ -154,6 +200,31 @@ class ScriptState:
         self.script = script
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Outcome]] = {}
+        self.recordings = Recordings()
+
+    def choose(
+        self, spec: ModelScript, outcome: Outcome, model: str, texts: tuple[str, ...]
+    ) -> Chosen:
+        """The answer for one request: the outcome's own text or JSON, else the first
+        matching `answers:` rule, else the recorded response (`replay:`; a miss raises
+        ReplayMiss), else the model's text or JSON; then the noise, if any."""
+        key = prompt_key(model, texts)
+        # A fault, or an outcome with its own answer, never consults rules or recordings.
+        own = outcome.fault != "ok" or outcome.text is not None or outcome.json is not None
+        rule = None if own else spec.match(prompt_text(texts))
+        if rule is not None:
+            text = rule.body()
+        elif spec.replay is not None and not own:
+            text = self.recordings.answer(spec.replay, key, model)
+        else:
+            text = spec.answer(outcome)
+        noise = spec.noise(rule)
+        if noise.active and not own:
+            text = noise.apply(text, key)
+        latency = outcome.latency_ms
+        if latency is None:
+            latency = rule.latency_ms if rule and rule.latency_ms is not None else spec.latency_ms
+        return Chosen(text, latency, key)
 
     def next(self, model: str) -> tuple[ModelScript, Outcome]:
         spec = self.script.for_model(model)
