@@ -12,13 +12,16 @@ from ci_orch.cli._run import configure_logging
 
 # name -> "module:attribute" of a click command; loaded on first use.
 COMMANDS: dict[str, str] = {
+    "action": "ci_orch.cli.action:action",
     "plan": "ci_orch.cli.plan:plan",
     "config": "ci_orch.cli.config_cmd:config",
+    "eval": "ci_orch.cli.eval_cmd:eval_cmd",
     "gate": "ci_orch.cli.gate:gate",
     "generate": "ci_orch.cli.generate:generate",
     "providers": "ci_orch.cli.providers:providers",
     "report": "ci_orch.cli.report:report",
     "review": "ci_orch.cli.review:review",
+    "spend": "ci_orch.cli.spend:spend",
 }
 
 

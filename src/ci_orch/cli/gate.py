@@ -1,5 +1,7 @@
-"""`ci-orch gate`: the standalone security gate. No model, no network; usable as a
-required check. Exit 1 when blocked, 0 when clean, 2 on usage or config errors."""
+"""`ci-orch gate`: the standalone security gate. No model; the network only to publish
+(`--platform`). Usable as a required check: exit 1 when blocked, 0 when clean, 2 on usage
+or config errors, whatever happens while publishing (a required check must not turn green
+or red because a comment could not be posted)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 import click
 
 from ci_orch.cli._options import config_option, diff_source
+from ci_orch.cli._publish import echo_untrusted, platform_option, prelude, publish_run
 from ci_orch.cli._run import exits
 
 FORMATS = ("text", "json", "sarif")
@@ -23,6 +26,7 @@ FORMATS = ("text", "json", "sarif")
     type=click.Path(path_type=Path, file_okay=False),
     help="Also write gate.json and gate.sarif here (before anything is printed).",
 )
+@platform_option
 @exits
 def gate(
     diff_file: Path | None,
@@ -31,6 +35,7 @@ def gate(
     config_path: Path | None,
     fmt: str,
     report_dir: Path | None,
+    platform: str,
 ) -> int:
     """Scan the change's added lines for secrets, denied licences and unsafe code."""
     from ci_orch.config import load_config
@@ -40,8 +45,10 @@ def gate(
     from ci_orch.gate.baseline import load_baseline
     from ci_orch.gate.run import run_gate
     from ci_orch.report.build import gate_report
+    from ci_orch.report.markdown import MarkdownRenderer
     from ci_orch.report.sarif import SarifRenderer
 
+    prelude(config_path)
     full_config = load_config(config_path)
     config = full_config.gate
     started = datetime.now(UTC)
@@ -52,9 +59,8 @@ def gate(
     json_text = render.as_json(result, baseline_path=config.baseline)
     # One SARIF writer for the whole tool: the report's, ready for code-scanning upload.
     # Rendered once: it carries timestamps, and the file must equal what is printed.
-    sarif_text = SarifRenderer().render(
-        gate_report(changes.context, result, full_config.policy, started)
-    )
+    report = gate_report(changes.context, result, full_config.policy, started)
+    sarif_text = SarifRenderer().render(report)
     if report_dir is not None:
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
@@ -65,5 +71,13 @@ def gate(
             raise UsageError(message) from None
     outputs = {"json": json_text, "sarif": sarif_text}
     text = outputs.get(fmt) or render.as_text(result, baseline_path=config.baseline)
-    click.echo(text, nl=False)
-    return ExitCode.BLOCKED if result.verdict == "block" else ExitCode.OK
+    if fmt == "text":  # previews quote the change's lines: keep them inert in an Actions log
+        echo_untrusted(text.rstrip("\n"))
+    else:
+        click.echo(text, nl=False)
+    code = ExitCode.BLOCKED if result.verdict == "block" else ExitCode.OK
+    publish_run(
+        report, changes, report_dir or Path(full_config.report.dir), platform=platform,
+        exit_code=code, config_path=config_path, summary_md=MarkdownRenderer().render(report),
+    )
+    return code

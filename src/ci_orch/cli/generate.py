@@ -8,6 +8,13 @@ from typing import cast
 import click
 
 from ci_orch.cli._options import config_option, diff_source
+from ci_orch.cli._publish import (
+    echo_untrusted,
+    platform_option,
+    prelude,
+    publish_run,
+    report_dir_of,
+)
 from ci_orch.cli._run import exits
 
 TASK_NAMES = ("tests", "docs", "fix")  # ci_orch.generate.prompts.TASKS, kept import-free here
@@ -29,6 +36,7 @@ TASK_NAMES = ("tests", "docs", "fix")  # ci_orch.generate.prompts.TASKS, kept im
     type=click.Path(path_type=Path, file_okay=False),
     help="Where the report files and patches/ go (default: report.dir, ci-orch-report).",
 )
+@platform_option
 @exits
 def generate(
     task: str,
@@ -38,14 +46,19 @@ def generate(
     head: str | None,
     config_path: Path | None,
     report_dir: Path | None,
+    platform: str,
 ) -> int:
     """Ask the models for unified-diff patches; write the ones that apply and pass the gate."""
     from ci_orch.generate.job import GenerateOptions, run_job
     from ci_orch.generate.prompts import GenerateTask
     from ci_orch.generate.view import summary
 
+    prelude(config_path)
     task_name = cast("GenerateTask", task)  # click.Choice has checked it
     options = GenerateOptions(task_name, targets, diff_file, base, head, config_path, report_dir)
     job = run_job(options)
-    click.echo(summary(job))
-    return job.exit_code
+    echo_untrusted(summary(job))
+    return publish_run(
+        job.report, job.changes, report_dir_of(job.files), platform=platform,
+        exit_code=job.exit_code, config_path=config_path,
+    )

@@ -1,5 +1,5 @@
 """`ci-orch review`: the main job. context -> changes -> redact -> plan -> route -> parse ->
-gate -> report (files first) -> terminal summary."""
+gate -> report (files first) -> terminal summary -> publish (--platform)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from typing import get_args
 import click
 
 from ci_orch.cli._options import config_option, diff_source
+from ci_orch.cli._publish import (
+    echo_untrusted,
+    platform_option,
+    prelude,
+    publish_run,
+    report_dir_of,
+)
 from ci_orch.cli._run import exits
 from ci_orch.config.sections import Profile
 
@@ -38,6 +45,7 @@ def _profiles(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     metavar="NAMES",
     help=f"Comma-separated review profiles: {', '.join(PROFILES)}.",
 )
+@platform_option
 @exits
 def review(
     diff_file: Path | None,
@@ -46,13 +54,18 @@ def review(
     config_path: Path | None,
     report_dir: Path | None,
     profiles: tuple[Profile, ...],
+    platform: str,
 ) -> int:
     """Review the change with the configured providers; the gate decides the exit code."""
     from ci_orch.cli._progress import terminal_progress
     from ci_orch.cli._review_view import summary
     from ci_orch.review.job import ReviewOptions, run_job
 
+    prelude(config_path)
     options = ReviewOptions(diff_file, base, head, config_path, report_dir, profiles)
     job = run_job(options, progress=terminal_progress())
-    click.echo(summary(job))
-    return job.exit_code
+    echo_untrusted(summary(job))
+    return publish_run(
+        job.report, job.changes, report_dir_of(job.files), platform=platform,
+        exit_code=job.exit_code, config_path=config_path,
+    )

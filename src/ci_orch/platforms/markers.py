@@ -1,6 +1,6 @@
 """Hidden markers in what we post, so re-runs find their own comments again.
 
-Both platforms render HTML comments invisibly. The summary carries `SUMMARY_MARKER`; every
+Both platforms render HTML comments invisibly. The summary carries `summary_marker(task)`; every
 inline comment carries the finding's fingerprint (reviewdog's `<!-- __reviewdog__:... -->`
 idea, PLATFORMS.md item 9). A marker is only trusted on a comment written by our own
 account: anyone can paste the text of a marker.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-SUMMARY_MARKER = "<!-- ci-orch:summary -->"
+SUMMARY_MARKER = "<!-- ci-orch:summary -->"  # the review's; other tasks add their name
 _FINDING = re.compile(r"<!-- ci-orch:finding:([0-9A-Za-z_.:-]{1,128}) -->")
 
 
@@ -25,5 +25,11 @@ def fingerprints_in(body: str) -> set[str]:
     return set(_FINDING.findall(body))
 
 
-def is_summary(body: str) -> bool:
-    return SUMMARY_MARKER in body
+def summary_marker(task: str = "review") -> str:
+    """The review's summary and the gate job's (or generate's) live side by side on one PR:
+    separate jobs of one pipeline must not overwrite each other's summary."""
+    return SUMMARY_MARKER if task == "review" else f"<!-- ci-orch:summary:{task} -->"
+
+
+def is_summary(body: str, marker: str = SUMMARY_MARKER) -> bool:
+    return marker in body

@@ -161,10 +161,9 @@ def _key(f: Finding) -> tuple[str, str, int, str]:
 def gate_report(
     context: PipelineContext, gate: GateResult, policy: Policy, started_at: datetime
 ) -> RunReport:
-    """A report of the gate alone (`ci-orch gate`): no review ran, so its status is skipped."""
+    """A report of the gate alone (`ci-orch gate`): task "gate", complete once it has run."""
     code = ExitCode.BLOCKED if gate.verdict == "block" else ExitCode.OK
     return build_report(
         context=context, plan=None, added_lines_sent=0, attempts=(), findings=(), gate=gate,
-        policy=policy, status="skipped", exit_code=code, started_at=started_at,
-        notes=("gate only: no review was run",),
+        policy=policy, status="complete", exit_code=code, started_at=started_at, task="gate",
     )

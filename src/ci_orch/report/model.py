@@ -156,7 +156,7 @@ class Gate(_Out):
 class RunReport(_Out):
     version: Literal[1] = Field(1, description="the report format's version")
     tool: Tool
-    task: Literal["review", "generate"] = "review"
+    task: Literal["review", "generate", "gate"] = "review"
     started_at: datetime
     finished_at: datetime
     status: Status

@@ -1,0 +1,111 @@
+"""`--platform` and the publishing step the review, generate and gate commands share.
+
+In GitHub Actions every command first masks secret values (`::add-mask::`) and prints
+model- or author-written text between `::stop-commands::` markers, so that text cannot
+issue workflow commands (PLATFORMS.md item 5).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import click
+
+from ci_orch.errors import ExitCode
+
+if TYPE_CHECKING:
+    from ci_orch.context.changes import Changes
+    from ci_orch.report.model import RunReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+# Kept literal here (not imported) so `ci-orch --help` does not import the publishers.
+PLATFORMS = ("auto", "github", "gitlab", "local", "none")
+
+
+def platform_option(func: F) -> F:
+    return click.option(
+        "--platform",
+        type=click.Choice(PLATFORMS),
+        default="auto",
+        show_default=True,
+        envvar="CI_ORCH_PLATFORM",
+        help="Where to publish: auto follows the CI (GitHub, GitLab; nothing locally).",
+    )(func)
+
+
+def prelude(config_path: Path | None = None) -> None:
+    """Mask every secret value before anything is printed (GitHub Actions only)."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    from ci_orch.platforms.actions import mask_env
+
+    mask_env(os.environ, _config_key_names(config_path))
+
+
+def _config_key_names(config_path: Path | None) -> list[str]:
+    from ci_orch.config import load_config
+    from ci_orch.errors import CiOrchError
+
+    try:
+        config = load_config(config_path)
+    except CiOrchError:  # the command reports a bad config itself
+        return []
+    return [p.key_env for p in config.providers if p.key_env]
+
+
+def echo_untrusted(text: str) -> None:
+    """Print text that holds model or PR-author writing; inert to the Actions runner."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from ci_orch.platforms.actions import stop_commands
+
+        click.echo(stop_commands(text), nl=False)
+    else:
+        click.echo(text)
+
+
+def publish_run(
+    report: RunReport,
+    changes: Changes,
+    report_dir: Path,
+    *,
+    platform: str,
+    exit_code: int,
+    config_path: Path | None,
+    summary_md: str | None = None,
+) -> int:
+    """Publish a run whose files are written; return the run's exit code after publishing.
+
+    Errors are always printed; they turn a successful run into exit 4 only when
+    `policy.fail_open` is false. A blocked gate keeps its exit code 1.
+    """
+    if platform in ("local", "none"):
+        return exit_code
+    from ci_orch.platforms.publish import publish
+    from ci_orch.platforms.select import PlatformChoice
+
+    done = publish(report, changes, report_dir, summary_md, cast("PlatformChoice", platform))
+    for outcome in done.outcomes:
+        posted = ", ".join(f"{k} {v}" for k, v in outcome.posted.items() if v) or "nothing"
+        click.echo(f"ci-orch: published to {outcome.platform}: {posted}", err=True)
+    for warning in done.warnings:
+        click.echo(f"ci-orch: warning: {warning}", err=True)
+    for error in done.errors:
+        click.echo(f"ci-orch: error: publishing failed: {error}", err=True)
+    if done.errors and exit_code == ExitCode.OK and not _fail_open(config_path):
+        return int(ExitCode.INCOMPLETE)
+    return exit_code
+
+
+def _fail_open(config_path: Path | None) -> bool:
+    from ci_orch.config import load_config
+
+    return load_config(config_path).policy.fail_open
+
+
+def report_dir_of(files: tuple[Path, ...]) -> Path:
+    """The report directory of a job: where its summary.md (else any report file) went."""
+    named = [p for p in files if p.name in ("summary.md", "report.json")]
+    return named[0].parent if named else Path.cwd()

@@ -1,0 +1,144 @@
+"""The check run: on the PR's head commit, `failure` when the gate blocks, with annotations.
+
+- Attached to `context.head_sha`, which for `pull_request` events is
+  `pull_request.head.sha`, never the merge commit in GITHUB_SHA (PLATFORMS.md item 2).
+- `failure` whenever the run's exit code is not 0 (the gate blocked, findings above
+  `fail-on`, or a review that could not complete with fail-open off), so the check agrees
+  with the job; `skipped` for a run with nothing to review; `success` otherwise. Never
+  `neutral`: a required check passes on `neutral` (item 3).
+- Annotations go 50 a request: the first 50 with the create (or update), the rest with
+  further PATCHes, which append (item 1).
+- A re-run finds our check run of the same name on the same commit (listed by
+  `check_name`, recognised by `external_id`) and updates it, sending only the annotations
+  it does not have yet. Annotations cannot be deleted, so when the old run carries one
+  that no longer applies, a new check run is created instead (GitHub shows the newest
+  run of a name on a commit) and the old one is given the same conclusion and marked
+  superseded, so a stale `failure` cannot keep blocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ci_orch.platforms.comments import comment_body
+from ci_orch.platforms.github_annotations import Annotation, all_annotations, key
+from ci_orch.platforms.github_client import GitHubClient, Scope
+from ci_orch.platforms.github_text import OUTPUT_LIMIT, trim
+from ci_orch.platforms.interface import PublishError
+from ci_orch.report.mdtext import inline as md
+from ci_orch.report.model import RunReport
+
+CHECKS = Scope("checks: write", "create or update the check run")
+EXTERNAL_ID = "ci-orch"
+BATCH = 50  # annotations per request (Checks API limit)
+MAX_ANNOTATIONS = 1_000  # 20 requests; the rest are in the summary and report files
+# One check run per job: the gate job and the review job each own theirs.
+CHECK_NAMES = {"review": "ci-orch review", "generate": "ci-orch generate", "gate": "ci-orch gate"}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    url: str | None
+    app_slug: str | None  # whose check run it is: the bot that posts our comments too
+    created: bool
+    annotations_sent: int
+    annotations_duplicate: int
+    annotations_left_out: int
+
+
+def conclusion(report: RunReport) -> str:
+    if report.gate.verdict == "block" or report.exit_code != 0:
+        return "failure"
+    return "skipped" if report.status == "skipped" else "success"
+
+
+def title(report: RunReport) -> str:
+    blocking = sum(f.blocking for f in report.gate.findings)
+    gate = {"block": f"gate blocked ({blocking} blocking)", "pass": "gate passed",
+            "not-run": "gate not run"}[report.gate.verdict]
+    return f"{gate} · {len(report.findings)} review findings · exit code {report.exit_code}"
+
+
+def details(report: RunReport) -> str:
+    parts = [f"**{md(f.path, 200)}:{f.start_line}–{f.end_line}** ({f.side})\n\n"
+             f"{comment_body(f, None)}" for f in report.findings]
+    return "## Review findings\n\n" + "\n\n---\n\n".join(parts) if parts else ""
+
+
+def publish_check(client: GitHubClient, repo: str, head_sha: str, report: RunReport,
+                  summary_md: str) -> CheckResult:
+    name = CHECK_NAMES.get(report.task, f"ci-orch {report.task}")
+    wanted = all_annotations(report)
+    left_out = max(len(wanted) - MAX_ANNOTATIONS, 0)
+    wanted = wanted[:MAX_ANNOTATIONS]
+    fields = _fields(report, summary_md, left_out)
+    old = _find(client, repo, head_sha, name)
+    if old is not None:
+        have = {key(a) for a in client.paginate(
+            f"/repos/{repo}/check-runs/{old['id']}/annotations", CHECKS)}
+        if have <= {key(a) for a in wanted}:  # nothing stale: update in place
+            new = [a for a in wanted if key(a) not in have]
+            run = _send(client, f"/repos/{repo}/check-runs/{old['id']}", "PATCH", fields, new)
+            return _result(run, False, len(new), len(wanted) - len(new), left_out)
+    body = {"name": name, "head_sha": head_sha, "external_id": EXTERNAL_ID, **fields}
+    run = _send(client, f"/repos/{repo}/check-runs", "POST", body, wanted)
+    if old is not None:
+        _supersede(client, f"/repos/{repo}/check-runs/{old['id']}", fields, run)
+    return _result(run, True, len(wanted), 0, left_out)
+
+
+def _supersede(client: GitHubClient, url: str, fields: dict[str, Any],
+               new: dict[str, Any]) -> None:
+    """Give the replaced run the new conclusion, so no stale `failure` lingers anywhere."""
+    summary = (f"Superseded by a newer ci-orch run ({new.get('html_url') or new['id']}). "
+               "Annotations cannot be removed from a check run, so the ones here may no "
+               "longer apply.")
+    client.request("PATCH", url, CHECKS, body={
+        "conclusion": fields["conclusion"], "completed_at": fields["completed_at"],
+        "output": {"title": "Superseded by a newer run", "summary": summary}})
+
+
+def _fields(report: RunReport, summary_md: str, left_out: int) -> dict[str, Any]:
+    text = details(report)
+    if left_out:
+        text = f"{left_out} annotations were left out (at most {MAX_ANNOTATIONS}).\n\n{text}"
+    output = {"title": title(report), "summary": trim(summary_md or title(report),
+                                                      OUTPUT_LIMIT)}
+    if text:
+        output["text"] = trim(text, OUTPUT_LIMIT, where="report.json")
+    return {"status": "completed", "conclusion": conclusion(report),
+            "completed_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "output": output}
+
+
+def _find(client: GitHubClient, repo: str, sha: str, name: str) -> dict[str, Any] | None:
+    runs = client.paginate(f"/repos/{repo}/commits/{sha}/check-runs", CHECKS,
+                           params={"check_name": name}, key="check_runs")
+    ours = [r for r in runs if isinstance(r, dict) and r.get("name") == name
+            and r.get("external_id") == EXTERNAL_ID and isinstance(r.get("id"), int)]
+    return max(ours, key=lambda r: int(r["id"])) if ours else None
+
+
+def _send(client: GitHubClient, url: str, verb: str, body: dict[str, Any],
+          items: Sequence[Annotation]) -> dict[str, Any]:
+    batches = [list(items[i:i + BATCH]) for i in range(0, len(items), BATCH)] or [[]]
+    output = body["output"]
+    _, run = client.request(verb, url, CHECKS,
+                            body={**body, "output": {**output, "annotations": batches[0]}})
+    if not isinstance(run, dict) or not isinstance(run.get("id"), int):
+        raise PublishError(f"{verb} {url}: GitHub's answer has no check run id")
+    run_url = f"{url}/{run['id']}" if verb == "POST" else url
+    for batch in batches[1:]:  # each PATCH appends its annotations to the run's list
+        client.request("PATCH", run_url, CHECKS,
+                       body={"output": {**output, "annotations": batch}})
+    return run
+
+
+def _result(run: dict[str, Any], created: bool, sent: int, duplicate: int,
+            left_out: int) -> CheckResult:
+    app = run.get("app")
+    slug = app.get("slug") if isinstance(app, dict) else None
+    return CheckResult(run.get("html_url"), slug if isinstance(slug, str) else None,
+                       created, sent, duplicate, left_out)

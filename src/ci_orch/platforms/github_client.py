@@ -1,0 +1,184 @@
+"""PyGithub's requester behind the few REST calls the publisher makes; its errors end here.
+
+Why the requester and not PyGithub's object API: the objects lack `subject_type: "file"`
+review comments and hide response headers, and every call must pass through one place
+that spaces writes and obeys GitHub's rate-limit headers (github_ratelimit.py). PyGithub
+still does authentication, the base URL (GitHub Enterprise's /api/v3 too), JSON and
+connection pooling. Its own retries and sleeps are off (`retry=0`,
+`seconds_between_requests=None`, `seconds_between_writes=None`) so ours are the only ones.
+
+`requests` errors (all `OSError`s) and HTTP errors become `PublishError`,
+`PermissionMissing` or `Unprocessable` (STYLE.md item 6).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from github import Auth, Github
+
+from ci_orch import __version__
+from ci_orch.platforms.github_ratelimit import MAX_WAIT_S, RETRIES, RateLimiter
+from ci_orch.platforms.interface import PermissionMissing, PublishError
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 50  # 5,000 items at 100 a page: far more than one PR's comments
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_FORKS = (
+    "Pull requests from forks always get a read-only token; there the gate job's exit code "
+    "is what blocks the merge."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a call needs, so a 403 can name the workflow permission to add."""
+
+    needed: str  # "checks: write" or "pull-requests: write"
+    action: str  # "create the check run"
+
+
+class Unprocessable(PublishError):
+    """GitHub answered 422 (e.g. "Line could not be resolved", "Body is too long")."""
+
+
+def how_to_grant(*needed: str) -> str:
+    lines = "".join(f"\n    {n}" for n in needed)
+    return (
+        f"Add {'it' if len(needed) == 1 else 'them'} to the job's permissions in the "
+        f"workflow:\n  permissions:\n    contents: read"
+        f"{lines}\n{_FORKS}"
+    )
+
+
+class GitHubClient:
+    def __init__(self, token: str, api_url: str, limiter: RateLimiter) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._origin = urllib.parse.urlsplit(self.api_url)[:2]
+        self._limiter = limiter
+        self._github = Github(
+            auth=Auth.Token(token), base_url=self.api_url, retry=0, timeout=30,
+            seconds_between_requests=None, seconds_between_writes=None,
+            user_agent=f"ci-orch/{__version__}",
+        )
+
+    def close(self) -> None:
+        self._github.close()
+
+    def request(
+        self, verb: str, url: str, scope: Scope, *, params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> tuple[dict[str, Any], Any]:
+        """One call: `(response headers, JSON)`. Writes are paced; rate limits are waited out."""
+        for retry in range(RETRIES + 1):
+            status, headers, data = self._send(verb, url, params, body)
+            if status < 400:
+                return headers, data
+            message = _message(data)
+            wait = self._limiter.delay(status, headers, message, retry)
+            if wait is None:
+                raise _error(status, message, data, f"{verb} {_path(url)}", scope)
+            if retry == RETRIES or wait > MAX_WAIT_S:
+                raise PublishError(
+                    f"GitHub kept rate-limiting {verb} {_path(url)} ({status}: {message[:200]}); "
+                    f"gave up after {retry + 1} tries (next wait would be {wait:.0f} s)"
+                )
+            log.warning("GitHub rate limit on %s %s: waiting %.0f s", verb, _path(url), wait)
+            self._limiter.wait(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def paginate(
+        self, url: str, scope: Scope, *, params: dict[str, Any] | None = None,
+        key: str | None = None,
+    ) -> Iterator[Any]:
+        """Every item of a list endpoint, following `Link: rel="next"` on our own host only."""
+        next_url: str | None = url
+        query: dict[str, Any] | None = {**(params or {}), "per_page": 100}
+        for _ in range(MAX_PAGES):
+            if next_url is None:
+                return
+            headers, data = self.request("GET", next_url, scope, params=query)
+            items = data.get(key) if key and isinstance(data, dict) else data
+            yield from (items if isinstance(items, list) else [])
+            next_url, query = self._next_page(headers.get("link")), None
+        if next_url is not None:
+            log.warning("stopped listing %s after %d pages", _path(url), MAX_PAGES)
+
+    def _next_page(self, link: str | None) -> str | None:
+        match = _NEXT.search(link or "")
+        if match is None:
+            return None
+        if urllib.parse.urlsplit(match.group(1))[:2] != self._origin:
+            # Never send the token to another host (a proxy or a mock may hand out any link).
+            log.warning("ignored a pagination link to another host: %s", match.group(1)[:200])
+            return None
+        return match.group(1)
+
+    def _send(
+        self, verb: str, url: str, params: dict[str, Any] | None, body: Any
+    ) -> tuple[int, dict[str, Any], Any]:
+        write = verb != "GET"
+        if write:
+            self._limiter.before_write()
+        try:
+            status, headers, text = self._github.requester.requestJson(
+                verb, url, parameters=params, input=body
+            )
+        except OSError as exc:  # requests' errors are OSErrors
+            raise PublishError(
+                f"cannot reach GitHub at {self.api_url}: {type(exc).__name__}"
+            ) from None
+        except RuntimeError as exc:  # PyGithub: a redirect to another host or scheme
+            raise PublishError(f"GitHub at {self.api_url}: {str(exc)[:300]}") from None
+        finally:
+            if write:
+                self._limiter.after_write()
+        log.debug("GitHub %s %s -> %d", verb, _path(url), status)
+        try:
+            data = json.loads(text) if text else None
+        except ValueError:
+            data = {"message": text[:200]}
+        return status, headers, data
+
+
+def _path(url: str) -> str:
+    return urllib.parse.urlsplit(url).path or url
+
+
+def _message(data: Any) -> str:
+    return str(data.get("message", "")) if isinstance(data, dict) else ""
+
+
+def _error(status: int, message: str, data: Any, what: str, scope: Scope) -> PublishError:
+    if status == 403 and "not accessible" in message.lower():
+        # "Resource not accessible by integration" (GITHUB_TOKEN, apps) or "... by personal
+        # access token" (fine-grained PATs): a permission the token was not granted.
+        return PermissionMissing(scope.needed, scope.action, how_to_grant(scope.needed))
+    if status == 401:
+        return PublishError(f"GitHub rejected the token (401 {message}) on {what}")
+    if status == 404:
+        return PublishError(
+            f"{what}: 404 (wrong repository or PR number, or the token cannot see the repo)"
+        )
+    detail = f"{what}: GitHub answered {status} {message[:200]} {_errors(data)}".rstrip()
+    if status == 422:
+        return Unprocessable(detail)
+    return PublishError(detail)
+
+
+def _errors(data: Any) -> str:
+    """GitHub's `errors` list, without any value it may echo back (model text, paths)."""
+    items = data.get("errors") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return ""
+    kept = [item[:120] if isinstance(item, str) else
+            {k: item[k] for k in ("resource", "field", "code") if k in item}
+            for item in items[:5] if isinstance(item, str | dict)]
+    return json.dumps(kept, ensure_ascii=False)[:300]

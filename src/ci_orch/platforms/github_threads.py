@@ -1,0 +1,126 @@
+"""Our review comments on a PR: find the ones already there, post new ones, retire stale ones.
+
+Idempotency (PLATFORMS.md item 9): every comment we post carries its finding's fingerprint
+marker. Existing review comments (all pages) and review bodies count only when written by
+our own account, since anyone can paste a marker. A fingerprint already present is not
+posted again; a comment of ours whose fingerprint is no longer among the findings is
+edited (PATCH) to say it no longer applies, with the original folded away and its marker
+renamed so later runs ignore it. Resolving the thread itself needs GraphQL
+(`resolveReviewThread`), which this publisher does not use.
+
+The review is one `COMMENT` review: `REQUEST_CHANGES` is a human's call, and blocking is the
+gate check's job. If GitHub still refuses it (422), its inline comments become file-level
+comments and the folded ones go to the summary, so no finding is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ci_orch.platforms.github_client import GitHubClient, Scope, Unprocessable
+from ci_orch.platforms.github_review import (
+    ReviewPlan,
+    inline_comment,
+    located_body,
+    review_body,
+)
+from ci_orch.platforms.github_text import BODY_LIMIT, trim
+from ci_orch.platforms.markers import finding_marker, fingerprints_in
+from ci_orch.report.model import ReviewFinding
+
+_SUGGESTION = re.compile(r"(?m)^(`{3,})suggestion[ \t]*$")
+PULLS = Scope("pull-requests: write", "post review comments on the pull request")
+
+
+@dataclass(frozen=True, slots=True)
+class Existing:
+    comments: tuple[dict[str, Any], ...]  # our top-level review comments
+    present: frozenset[str]  # fingerprints in our live comments and review bodies
+
+
+@dataclass(slots=True)
+class Posted:
+    inline: int = 0
+    file_level: int = 0
+    review_url: str | None = None
+    to_summary: list[ReviewFinding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def author(item: dict[str, Any]) -> str:
+    user = item.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    return login.casefold() if isinstance(login, str) else ""
+
+
+def load_existing(client: GitHubClient, repo: str, number: int, me: str) -> Existing:
+    mine = me.casefold()
+    comments = tuple(
+        c for c in client.paginate(f"/repos/{repo}/pulls/{number}/comments", PULLS)
+        if isinstance(c, dict) and author(c) == mine and not c.get("in_reply_to_id")
+    )
+    present = {fp for c in comments for fp in fingerprints_in(str(c.get("body") or ""))}
+    for review in client.paginate(f"/repos/{repo}/pulls/{number}/reviews", PULLS):
+        if isinstance(review, dict) and author(review) == mine:
+            present |= fingerprints_in(str(review.get("body") or ""))
+    return Existing(comments, frozenset(present))
+
+
+def resolve_stale(client: GitHubClient, repo: str, existing: Existing, current: set[str],
+                  head_sha: str) -> int:
+    done = 0
+    for comment in existing.comments:
+        body = str(comment.get("body") or "")
+        marked = fingerprints_in(body)
+        if marked and not marked & current:
+            client.request("PATCH", f"/repos/{repo}/pulls/comments/{comment['id']}", PULLS,
+                           body={"body": resolved_body(body, head_sha)})
+            done += 1
+    return done
+
+
+def resolved_body(body: str, head_sha: str) -> str:
+    for fp in fingerprints_in(body):
+        body = body.replace(finding_marker(fp), f"<!-- ci-orch:resolved:{fp} -->")
+    body = _SUGGESTION.sub(r"\1", body)  # a stale suggestion must not be applicable
+    head = (f"✅ **Resolved:** no longer applies as of {head_sha[:12]} (ci-orch re-run)."
+            "\n\n<details><summary>Original comment</summary>\n\n")
+    return trim(f"{head}{body}\n\n</details>", BODY_LIMIT)
+
+
+def publish_review(client: GitHubClient, repo: str, number: int, head_sha: str,
+                   plan: ReviewPlan, *, max_inline: int, blocked: frozenset[str]) -> Posted:
+    posted = Posted(to_summary=list(plan.summary))
+    off_diff = list(plan.file_level)
+    if plan.inline or plan.folded:
+        body = {"commit_id": head_sha, "event": "COMMENT", "body": review_body(plan, max_inline),
+                "comments": [inline_comment(f, suggest=f.fingerprint not in blocked)
+                             for f in plan.inline]}
+        try:
+            _, review = client.request("POST", f"/repos/{repo}/pulls/{number}/reviews", PULLS,
+                                       body=body)
+            posted.inline = len(plan.inline)
+            posted.review_url = review.get("html_url") if isinstance(review, dict) else None
+        except Unprocessable as exc:
+            posted.warnings.append(f"GitHub refused the review ({exc}); its comments went "
+                                   "to files and the summary instead")
+            off_diff += plan.inline
+            posted.to_summary += plan.folded
+    _file_comments(client, f"/repos/{repo}/pulls/{number}/comments", head_sha,
+                   off_diff, max_inline, posted)
+    return posted
+
+
+def _file_comments(client: GitHubClient, url: str, head_sha: str,
+                   findings: list[ReviewFinding], cap: int, posted: Posted) -> None:
+    for f in findings[:cap]:
+        body = {"body": located_body(f), "commit_id": head_sha, "path": f.path,
+                "subject_type": "file"}
+        try:
+            client.request("POST", url, PULLS, body=body)
+            posted.file_level += 1
+        except Unprocessable:
+            posted.to_summary.append(f)
+    posted.to_summary += findings[cap:]

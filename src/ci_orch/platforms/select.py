@@ -1,0 +1,125 @@
+"""Which publishers a run uses: from `--platform`, the pipeline context and the environment.
+
+`auto` (the default) follows the context:
+- GitHub, with a token and not a fork PR: the REST publisher (check run, review, summary
+  comment) plus the step summary; if the REST publisher says the token lacks a permission
+  (`PermissionMissing`), the workflow-command annotations stand in for it.
+- GitHub fork PR or no token: annotations and the step summary only (PLATFORMS.md item 4:
+  the token is read-only and secrets are absent on fork PRs).
+- GitLab: the GitLab publisher with `CI_ORCH_GITLAB_TOKEN` or `GITLAB_TOKEN` (a project or
+  group access token with `api` scope; `CI_JOB_TOKEN` cannot post notes, item 14).
+- local: nothing more (the CLI has printed the summary).
+`github` / `gitlab` force a platform; `local` and `none` publish nothing.
+
+Publisher modules are imported only when chosen: PyGithub and python-gitlab are slow to import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from ci_orch.context.model import PipelineContext
+from ci_orch.platforms.actions_publish import StepSummaryPublisher, WorkflowCommandPublisher
+from ci_orch.platforms.interface import Publication, Publisher, PublishError, PublishOutcome
+
+PlatformChoice = Literal["auto", "github", "gitlab", "local", "none"]
+PLATFORM_CHOICES: tuple[str, ...] = get_args(PlatformChoice)
+GITHUB_TOKEN_VARS = ("CI_ORCH_GITHUB_TOKEN", "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "GH_TOKEN")
+GITLAB_TOKEN_VARS = ("CI_ORCH_GITLAB_TOKEN", "GITLAB_TOKEN")
+GITHUB_API = "https://api.github.com"
+GITLAB_API = "https://gitlab.com/api/v4"
+
+# (context, token, api_url) -> publisher; tests pass their own.
+Factory = Callable[[PipelineContext, str, str], Publisher]
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Run `publishers` in order; `fallback` stands in for the first when it cannot post."""
+
+    publishers: tuple[Publisher, ...] = ()
+    fallback: Publisher | None = None
+    notes: tuple[str, ...] = ()  # why publishing is degraded, for the log
+
+
+def _lazy(target: str) -> Factory:
+    def build(context: PipelineContext, token: str, api_url: str) -> Publisher:
+        module, _, attr = target.partition(":")
+        cls = getattr(importlib.import_module(module), attr)
+        publisher: Publisher = cls(context, token, api_url=api_url)
+        return publisher
+
+    return build
+
+
+GITHUB_REST: Factory = _lazy("ci_orch.platforms.github:GitHubPublisher")
+GITLAB: Factory = _lazy("ci_orch.platforms.gitlab:GitLabPublisher")
+
+
+def first_env(env: Mapping[str, str], names: tuple[str, ...]) -> str | None:
+    return next((env[n] for n in names if env.get(n)), None)
+
+
+def select(
+    platform: PlatformChoice,
+    context: PipelineContext,
+    env: Mapping[str, str],
+    *,
+    github_rest: Factory = GITHUB_REST,
+    gitlab: Factory = GITLAB,
+) -> Selection:
+    chosen = context.platform if platform == "auto" else platform
+    if chosen == "github":
+        return _github(context, env, github_rest)
+    if chosen == "gitlab":
+        return _gitlab(context, env, gitlab)
+    return Selection()
+
+
+class _Unusable(Publisher):
+    """Stands in for a publisher that could not be built, so its error is reported."""
+
+    def __init__(self, name: str, error: PublishError) -> None:
+        self.name = name
+        self._error = error
+
+    def publish(self, publication: Publication) -> PublishOutcome:
+        raise self._error
+
+
+def _gitlab(context: PipelineContext, env: Mapping[str, str], factory: Factory) -> Selection:
+    api_url = context.api_url or env.get("CI_API_V4_URL") or GITLAB_API
+    token = first_env(env, GITLAB_TOKEN_VARS)
+    if token is None:
+        from ci_orch.platforms.gitlab import gitlab_token
+
+        try:
+            token = gitlab_token(env)  # raises the error that names the token to create
+        except PublishError as exc:
+            return Selection((_Unusable("gitlab", exc),))
+    return Selection((factory(context, token, api_url),))
+
+
+def _github(context: PipelineContext, env: Mapping[str, str], rest: Factory) -> Selection:
+    degraded = Selection((WorkflowCommandPublisher(env),),)
+    token = first_env(env, GITHUB_TOKEN_VARS)
+    if context.is_fork:
+        note = ("fork pull request: the token is read-only and secrets are withheld, so "
+                "findings go to annotations and the step summary")
+        return Selection(degraded.publishers, notes=(note,))
+    if token is None:
+        note = ("no GitHub token (set GITHUB_TOKEN or the action's github-token input): "
+                "findings go to annotations and the step summary")
+        return Selection(degraded.publishers, notes=(note,))
+    try:
+        publisher = rest(context, token, context.api_url or env.get("GITHUB_API_URL") or GITHUB_API)
+    except ImportError as exc:
+        note = f"the GitHub REST publisher is unavailable ({exc}): using annotations"
+        return Selection(degraded.publishers, notes=(note,))
+    return Selection(
+        (publisher, StepSummaryPublisher(env)),
+        fallback=WorkflowCommandPublisher(env, step_summary=False),
+    )

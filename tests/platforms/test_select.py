@@ -1,0 +1,205 @@
+"""Choosing publishers, degrading to annotations, and what publishing errors do to exit codes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from ci_orch.context.changes import Changes
+from ci_orch.context.model import PipelineContext
+from ci_orch.diff.parse import parse_diff
+from ci_orch.platforms import select as sel
+from ci_orch.platforms.actions_publish import StepSummaryPublisher, WorkflowCommandPublisher
+from ci_orch.platforms.interface import (
+    PermissionMissing,
+    Publication,
+    Publisher,
+    PublishError,
+    PublishOutcome,
+)
+from ci_orch.platforms.publish import publish
+from tests.platforms.actions_support import context, gate, report
+
+EMPTY = parse_diff(b"", source="test")
+
+
+class FakeRest(Publisher):
+    """Stands in for the REST publisher: records its arguments, then posts or fails."""
+
+    name = "github"
+
+    def __init__(self, ctx: PipelineContext, token: str, api_url: str,
+                 error: PublishError | None = None) -> None:
+        self.args = (ctx, token, api_url)
+        self.error = error
+        self.calls = 0
+
+    def publish(self, publication: Publication) -> PublishOutcome:
+        self.calls += 1
+        if self.error is not None:
+            raise self.error
+        return PublishOutcome(self.name, posted={"inline": 2}, updated={"summary": 1})
+
+
+def factory(error: PublishError | None = None) -> tuple[sel.Factory, list[FakeRest]]:
+    made: list[FakeRest] = []
+
+    def build(ctx: PipelineContext, token: str, api_url: str) -> Publisher:
+        made.append(FakeRest(ctx, token, api_url, error))
+        return made[-1]
+
+    return build, made
+
+
+def test_auto_on_github_with_a_token_uses_rest_and_the_step_summary() -> None:
+    build, made = factory()
+    env = {"GITHUB_TOKEN": "ghs_x", "GITHUB_API_URL": "http://127.0.0.1:9/api"}
+    chosen = sel.select("auto", context(), env, github_rest=build)
+    assert chosen.publishers[0] is made[0]
+    assert isinstance(chosen.publishers[1], StepSummaryPublisher)
+    assert isinstance(chosen.fallback, WorkflowCommandPublisher)
+    assert made[0].args[1:] == ("ghs_x", "http://127.0.0.1:9/api")
+
+
+def test_the_action_input_token_is_enough() -> None:
+    build, made = factory()
+    sel.select("auto", context(), {"INPUT_GITHUB-TOKEN": "ghs_in"}, github_rest=build)
+    assert made[0].args[1:] == ("ghs_in", sel.GITHUB_API)
+
+
+@pytest.mark.parametrize(
+    ("ctx", "env", "why"),
+    [
+        (context(is_fork=True), {"GITHUB_TOKEN": "ghs_x"}, "fork pull request"),
+        (context(), {}, "no GitHub token"),
+    ],
+)
+def test_fork_or_no_token_degrades_to_annotations(
+    ctx: PipelineContext, env: dict[str, str], why: str
+) -> None:
+    build, made = factory()
+    chosen = sel.select("auto", ctx, env, github_rest=build)
+    assert made == [] and chosen.fallback is None
+    assert [type(p) for p in chosen.publishers] == [WorkflowCommandPublisher]
+    assert why in chosen.notes[0]
+
+
+def test_local_and_none_publish_nothing_and_explicit_github_works_anywhere() -> None:
+    build, made = factory()
+    local = context(platform="local", number=None)
+    assert sel.select("auto", local, {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
+    assert sel.select("none", context(), {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
+    assert sel.select("local", context(), {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
+    assert made == []
+    assert sel.select("github", local, {"GITHUB_TOKEN": "t"}, github_rest=build).publishers
+    assert len(made) == 1
+
+
+def test_gitlab_uses_its_token_and_api_url() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def build(ctx: PipelineContext, token: str, api_url: str) -> Publisher:
+        seen.append((token, api_url))
+        return FakeRest(ctx, token, api_url)
+
+    ctx = context(platform="gitlab", api_url="https://gl.example/api/v4")
+    env = {"GITLAB_TOKEN": "glpat-2", "CI_ORCH_GITLAB_TOKEN": "glpat-1", "CI_JOB_TOKEN": "j"}
+    assert len(sel.select("auto", ctx, env, gitlab=build).publishers) == 1
+    assert seen == [("glpat-1", "https://gl.example/api/v4")]
+
+
+def _changes(ctx: PipelineContext) -> Changes:
+    return Changes(ctx, EMPTY, "test")
+
+
+def test_only_a_job_token_on_gitlab_is_an_error_that_names_the_fix(tmp_path: Path) -> None:
+    ctx = context(platform="gitlab")
+    done = publish(report(), _changes(ctx), tmp_path, "s", "auto", {"CI_JOB_TOKEN": "job"})
+    assert done.outcomes == ()
+    (error,) = done.errors
+    assert "CI_JOB_TOKEN" in error and "api" in error and "CI_ORCH_GITLAB_TOKEN" in error
+
+
+def test_missing_permission_is_a_warning_and_annotations_still_go_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build, made = factory(PermissionMissing("`checks: write`", "create the check run",
+                                            "add `permissions: checks: write` to the job"))
+    step = tmp_path / "step.md"
+    env = {"GITHUB_TOKEN": "ghs_x", "GITHUB_STEP_SUMMARY": str(step)}
+    chosen = sel.select("auto", context(), env, github_rest=build)
+    done = publish(report(gates=(gate(0),)), _changes(context()), tmp_path, "## sum\n",
+                   selection=chosen)
+    assert done.errors == ()
+    assert any("checks: write" in w and "github-annotations" in w for w in done.warnings)
+    assert [o.platform for o in done.outcomes] == ["github-annotations", "github-step-summary"]
+    assert capsys.readouterr().out.startswith("::error file=cfg.py,line=1")
+    assert step.read_text() == "## sum\n"  # once: the fallback leaves the summary to its peer
+
+
+def test_other_publish_errors_are_errors_and_still_fall_back(tmp_path: Path) -> None:
+    build, made = factory(PublishError("GitHub answered 502 three times"))
+    chosen = sel.select("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=build)
+    out = io.StringIO()
+    chosen = sel.Selection(chosen.publishers[:1], WorkflowCommandPublisher({}, out, step_summary=False))
+    done = publish(report(gates=(gate(0),)), _changes(context()), tmp_path, "s", selection=chosen)
+    assert done.errors == ("github: GitHub answered 502 three times",)
+    assert out.getvalue().startswith("::error ")
+
+
+def test_summary_is_read_from_the_report_dir(tmp_path: Path) -> None:
+    (tmp_path / "summary.md").write_text("## from disk\n")
+    seen: list[str] = []
+
+    class Recorder(FakeRest):
+        def publish(self, publication: Publication) -> PublishOutcome:
+            seen.append(publication.summary_md)
+            return super().publish(publication)
+
+    chosen = sel.Selection((Recorder(context(), "t", "u"),))
+    publish(report(), _changes(context()), tmp_path, None, selection=chosen)
+    assert seen == ["## from disk\n"]
+
+
+def test_import_error_of_the_rest_publisher_degrades() -> None:
+    def broken(ctx: PipelineContext, token: str, api_url: str) -> Publisher:
+        raise ImportError("no module named github")
+
+    chosen = sel.select("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=broken)
+    assert [type(p) for p in chosen.publishers] == [WorkflowCommandPublisher]
+    assert "unavailable" in chosen.notes[0]
+
+
+def test_the_real_factories_import_the_real_publishers() -> None:
+    # The lazy registry must name classes that exist (a typo would only show in CI).
+    pytest.importorskip("ci_orch.platforms.github")
+    rest = sel.GITHUB_REST(context(), "t", sel.GITHUB_API)
+    gl = sel.GITLAB(context(platform="gitlab"), "t", sel.GITLAB_API)
+    assert (rest.name, gl.name) == ("github", "gitlab")
+
+
+@pytest.mark.parametrize(("fail_open", "code"), [("true", 0), ("false", 4)])
+def test_a_publishing_error_exits_4_only_with_fail_open_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_open: str, code: int
+) -> None:
+    from click.testing import CliRunner
+
+    from ci_orch.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+                 "GEMINI_API_KEY", "OLLAMA_HOST", "GITLAB_TOKEN", "CI_ORCH_GITLAB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "c.diff").write_text(
+        "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1,2 @@\n x = 1\n+y = 2\n"
+    )
+    (tmp_path / "cfg.yml").write_text(f"policy: {{fail_open: {fail_open}}}\n")
+    args = ["--diff-file", "c.diff", "--config", "cfg.yml", "--platform", "gitlab"]
+    result = CliRunner().invoke(cli, ["review", *args], env={"CI_JOB_TOKEN": "job-token"})
+    assert result.exit_code == code, result.output
+    assert "error: publishing failed: gitlab:" in result.output
+    assert "CI_JOB_TOKEN" in result.output
+    gate = CliRunner().invoke(cli, ["gate", *args], env={"CI_JOB_TOKEN": "job-token"})
+    assert gate.exit_code == 0 and "publishing failed" in gate.output  # the gate's code stays
