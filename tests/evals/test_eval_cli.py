@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ci_orch.cli import cli
+from ci_orch.ledger import open_ledger
+from ci_orch.ledger.interface import AuditRow
 from ci_orch.testing.provider_server import ProviderServer
 from tests.evals._replay import ENV, GOOD, answer, config, dataset, finding, review_case
 
@@ -101,3 +104,27 @@ def test_a_run_where_nothing_could_be_scored_exits_4_even_fail_open(
                      "--config", config(tmp_path, server, {"p": "down"}))
     assert result.exit_code == 4, result.output
     assert (tmp_path / "out" / "eval.json").is_file()  # files first, still
+
+
+def test_eval_calls_are_audited_in_the_configured_ledger(
+    tmp_path: Path, server: ProviderServer
+) -> None:
+    """The eval's own budget ledger is temporary, but its spend is real: the audit trail
+    (what `ci-orch spend` reads) is the configured ledger's."""
+    server.load({"models": {"good": {"json": GOOD}}})
+    ds = dataset(tmp_path, [review_case("a"), review_case("b")])
+    result = run_cli(ds, "--providers", "p", "--report-dir", tmp_path / "out",
+                     "--config", config(tmp_path, server, {"p": "good"}))
+    assert result.exit_code == 0, result.output
+
+    async def rows() -> list[AuditRow]:
+        ledger = open_ledger(f"sqlite:///{tmp_path}/real-ledger.sqlite")
+        try:
+            return list(await ledger.calls())
+        finally:
+            await ledger.aclose()
+
+    recorded = [json.loads(r.body) for r in asyncio.run(rows())]
+    assert len(recorded) == len(server.requests) == 2
+    assert {r["task"] for r in recorded} == {"eval"}
+    assert sum(r["cost_usd"] for r in recorded) > 0

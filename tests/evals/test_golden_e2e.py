@@ -52,7 +52,9 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Golden]:
     with ProviderServer(PROVIDERS / "good.yml", record_responses=recorded) as server:
         config = tmp / "ci-orch.yml"
         text = (GOLDEN / "ci-orch.yml").read_text()
-        config.write_text(text.replace("http://127.0.0.1:8765", server.base_url))
+        # The audit trail goes to the config's ledger: keep it in the test's folder.
+        ledger = f"ledger: {{url: 'sqlite:///{tmp}/ledger.sqlite'}}\n"
+        config.write_text(text.replace("http://127.0.0.1:8765", server.base_url) + ledger)
         code, report, _ = _eval(config, tmp / "good", "--bless")
         baseline = tmp / "good" / "eval-baseline.json"
         yield Golden(server, config, baseline, report, code, recorded)

@@ -31,6 +31,10 @@ from ci_orch.evals.render import write_outputs
 from ci_orch.evals.runner import EvalSettings, run_eval, selections
 from ci_orch.ledger import open_ledger
 from ci_orch.providers.registry import missing_key
+from ci_orch.report.build import call_of
+from ci_orch.routing.attempts import observing
+from ci_orch.routing.model import Attempt
+from ci_orch.telemetry import record_calls
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +72,17 @@ def run_eval_job(options: EvalOptions, env: Mapping[str, str] | None = None) -> 
     dataset = load_dataset(options.dataset)
     _check_keys(config, options.providers, env)
     settings = EvalSettings(options.providers, options.repeats, options.max_cost, options.judge)
-    run = asyncio.run(_run(dataset, config, settings, options.shared_ledger, env))
+    made: list[Attempt] = []  # every call of every trial, for the audit trail and metrics
+    with observing(lambda attempt, _request, _response: made.append(attempt)):
+        run = asyncio.run(_run(dataset, config, settings, options.shared_ledger, env))
     report_dir = options.report_dir or Path(config.report.dir)
     baseline_path = options.baseline or report_dir / BASELINE_FILE
     history = read_history(report_dir / HISTORY_FILE)
     comparison = compare(run, load_baseline(baseline_path), history)
     files = write_outputs(run, comparison, report_dir)
     notes = _update_baseline(run, comparison, baseline_path, options.bless)
+    # Eval spend is real spend: audited and exported like a review's (warns, never fails).
+    record_calls([call_of(a) for a in made], config, run_id=run.run_id, task="eval")
     return EvalJob(run, comparison, tuple(files), exit_code(run, comparison, config), notes)
 
 
