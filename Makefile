@@ -27,3 +27,7 @@ bench: install
 	$(BIN)/python bench/routing_failover.py
 	$(BIN)/python bench/routing_budget.py
 	$(BIN)/python bench/gate_bench.py
+	$(BIN)/python bench/eval_replay.py
+	$(BIN)/python bench/eval_compare_bench.py
+	$(BIN)/python bench/spend_aggregate.py
+	$(BIN)/python bench/action_startup.py
