@@ -25,6 +25,7 @@ from ci_orch.evals.providers import SharedProviders, TrialProviders
 from ci_orch.evals.scoring import Judge
 from ci_orch.evals.trial import Halt, Selection, call_fields, halt_of
 from ci_orch.ledger.interface import Cap, Ledger, LedgerError
+from ci_orch.review.pipeline import run_review
 
 _BACKSTOP_S = 15.0  # past the router's deadline: a call hung past its own timeout
 
@@ -118,13 +119,13 @@ async def _review(
     ctx: _Ctx, sel: Selection, case: ReviewCase
 ) -> tuple[dict[str, Any], Halt | None]:
     path = ctx.te.dataset_path
-    result = await review_case.review_once(
+    result = await run_review(
         review_case.case_changes(path, case),
-        review_case.case_settings(path, case, ctx.config),
         ctx.config,
         providers=ctx.providers.providers,
         ledger=ctx.ledger,
         run_id=ctx.run_id,
+        settings=review_case.case_settings(path, case, ctx.config),
         env=ctx.te.env,
     )
     fields = call_fields(result.attempts, sel)

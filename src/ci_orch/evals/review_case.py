@@ -7,7 +7,6 @@ placement, the gate), so what is measured is what a pull request would get. The 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from ci_orch.config.model import Config
@@ -17,9 +16,7 @@ from ci_orch.diff.parse import parse_diff
 from ci_orch.evals.dataset import resolve
 from ci_orch.evals.model import ReviewCase
 from ci_orch.evals.scoring import Judge, Produced, ReviewScore, score_review
-from ci_orch.ledger.interface import Ledger
-from ci_orch.providers.interface import Provider
-from ci_orch.review.pipeline import ReviewResult, run_review
+from ci_orch.review.pipeline import ReviewResult
 from ci_orch.review.prompts import PromptSettings
 
 MAX_CONTEXT_CHARS = 8_000  # context files share the instructions' room in the prompt
@@ -47,27 +44,6 @@ def case_settings(dataset_path: Path, case: ReviewCase, config: Config) -> Promp
         profiles=config.review.profiles,
         enforcement=config.review.enforcement,
         instructions="\n".join(blocks)[:MAX_CONTEXT_CHARS],
-    )
-
-
-async def review_once(
-    changes: Changes,
-    settings: PromptSettings,
-    config: Config,
-    *,
-    providers: Mapping[str, Provider],
-    ledger: Ledger,
-    run_id: str,
-    env: Mapping[str, str],
-) -> ReviewResult:
-    return await run_review(
-        changes,
-        config,
-        providers=providers,
-        ledger=ledger,
-        run_id=run_id,
-        settings=settings,
-        env=env,
     )
 
 

@@ -28,7 +28,6 @@ from ci_orch.platforms.interface import Publication, Publisher, PublishError, Pu
 PlatformChoice = Literal["auto", "github", "gitlab", "local", "none"]
 PLATFORM_CHOICES: tuple[str, ...] = get_args(PlatformChoice)
 GITHUB_TOKEN_VARS = ("CI_ORCH_GITHUB_TOKEN", "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "GH_TOKEN")
-GITLAB_TOKEN_VARS = ("CI_ORCH_GITLAB_TOKEN", "GITLAB_TOKEN")
 GITHUB_API = "https://api.github.com"
 GITLAB_API = "https://gitlab.com/api/v4"
 
@@ -92,14 +91,12 @@ class _Unusable(Publisher):
 
 def _gitlab(context: PipelineContext, env: Mapping[str, str], factory: Factory) -> Selection:
     api_url = context.api_url or env.get("CI_API_V4_URL") or GITLAB_API
-    token = first_env(env, GITLAB_TOKEN_VARS)
-    if token is None:
-        from ci_orch.platforms.gitlab import gitlab_token
+    from ci_orch.platforms.gitlab import gitlab_token
 
-        try:
-            token = gitlab_token(env)  # raises the error that names the token to create
-        except PublishError as exc:
-            return Selection((_Unusable("gitlab", exc),))
+    try:
+        token = gitlab_token(env)  # raises the error that names the token to create
+    except PublishError as exc:
+        return Selection((_Unusable("gitlab", exc),))
     return Selection((factory(context, token, api_url),))
 
 
