@@ -119,7 +119,7 @@ def test_fail_on_fails_a_passing_run_with_findings_at_or_above(
     assert passing.outputs["gate-verdict"] == "pass" and passing.outputs["findings"] == "1"
     failing = run_action(tmp_path, git_repo, base, head, {"command": "gate", "fail-on": "medium"})
     assert failing.code == 1
-    assert "1 finding(s) at or above fail-on: medium" in failing.stderr
+    assert "1 finding(s) at or above fail-on medium (exit 1)" in failing.stderr
     bad = run_action(tmp_path, git_repo, base, head, {"command": "gate", "fail-on": "severe"})
     assert bad.code == 2 and "input fail-on" in bad.stderr
 

@@ -155,13 +155,14 @@ def test_a_patch_adding_a_secret_is_blocked_and_not_written(
     server.load({"models": {"gen-model": {"json": answer(("app/settings.py", leaky),
                                                          ("tests/test_calc.py", NEW_TEST))}}})
     result, out = run(repo, tmp_path, server, "--task", "fix")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # model output withheld, not the author's fault
     statuses = {p["path"]: p["status"] for p in index(out)}
     assert statuses == {"app/settings.py": "blocked", "tests/test_calc.py": "applied"}
     assert [p.name for p in (out / "patches").glob("*.diff")] == ["p002-tests-test_calc.py.diff"]
     report = json.loads((out / "report.json").read_text())
-    assert report["gate"]["verdict"] == "block" and report["exit_code"] == 1
-    assert any(f["origin"] == "model" and f["label"] == "p001" for f in report["gate"]["findings"])
+    assert report["gate"]["verdict"] == "pass" and report["exit_code"] == 0
+    assert report["gate"]["findings"] == []  # nothing points at the author's lines
+    assert [w["label"] for w in report["gate"]["withheld_outputs"]] == ["p001"]
     for path in out.rglob("*"):
         if path.is_file():
             assert token not in path.read_text(), path  # no report file holds the value
@@ -215,7 +216,7 @@ def test_an_incomplete_run_exits_4_when_fail_open_is_off(
     result, out = run(repo, tmp_path, server, "--task", "docs", fail_open=False)
     assert result.exit_code == 4, result.output
     report = json.loads((out / "report.json").read_text())
-    assert report["status"] == "skipped" and index(out) == []
+    assert report["status"] == "failed" and index(out) == []
     # A fresh ledger: the first run's open breaker would hold the provider back.
     second = tmp_path / "second"
     second.mkdir()

@@ -15,6 +15,7 @@ from ci_orch.cli import cli
 from ci_orch.report import RENDERERS, Renderer, ReportWriteError, RunReport, write_reports
 from ci_orch.report.cost import percentile
 from ci_orch.report.write import write_atomic
+from ci_orch.verdict import Outcome, decide
 from tests.test_report_support import HEAD, RAW_SECRET, cost, realistic_report
 
 ROOT = Path(__file__).parent.parent
@@ -34,8 +35,11 @@ def test_builder_takes_every_part() -> None:
     assert [c.placement for c in r.findings] == ["inline", "summary", "file", "inline"]
     assert r.findings_omitted == 1
     assert r.gate.verdict == "block" and r.gate.blocked_outputs == ("suggestion:1",)
+    # The model's suggestion is withheld output, never a finding on the author's line.
     assert [f.rule for f in r.gate.findings if f.blocking] == [
-        "aws-access-key-id", "GPL-2.0-or-later", "github-token"]
+        "aws-access-key-id", "GPL-2.0-or-later"]
+    assert [(w.rule, w.label) for w in r.gate.withheld_outputs] == [
+        ("github-token", "suggestion:1")]
     assert r.redactions == {"aws-access-key-id": 1}
     assert "ignore previous" not in r.model_dump_json()  # the PR title is not carried
 
@@ -53,8 +57,8 @@ def test_cost_figures_equal_hand_computed_sums() -> None:
     gpt = rows[("openai", "gpt-4o")]
     assert (gpt.calls, gpt.ok, gpt.errors, gpt.cache_hits, gpt.fallbacks) == (4, 2, 2, 1, 0)
     assert (gpt.input_tokens, gpt.cached_input_tokens, gpt.output_tokens) == (3500, 1024, 500)
-    # Latency over calls that reached the provider (not the 3 ms cache hit): 180, 950, 1300.
-    assert (gpt.latency_p50_ms, gpt.latency_p95_ms) == (950.0, 1300.0)
+    # Latency over answered calls only (not the 3 ms cache hit, not the failed 180 and 950).
+    assert (gpt.latency_p50_ms, gpt.latency_p95_ms) == (1300.0, 1300.0)
     assert rows[("anthropic", "claude-sonnet-4-5")].fallbacks == 1
     assert ("gemini", "gemini-2.5-pro") not in rows  # skipped: never called, costs nothing
 
@@ -145,7 +149,8 @@ def test_no_head_commit_means_no_secret_detection_file(tmp_path: Path) -> None:
 
 def test_a_skipped_run_still_renders_every_file(tmp_path: Path) -> None:
     r = realistic_report(plan=None, added_lines_sent=0, attempts=[], findings=[],
-                         findings_omitted=0, gate=None, status="skipped", exit_code=0,
+                         findings_omitted=0, gate=None,
+                         verdict=decide(Outcome(task="review", status="skipped")),
                          notes=["no provider key found: review skipped"])
     assert (r.gate.verdict, r.cost.total_usd, r.coverage.added_lines_total) == ("not-run", 0, 0)
     paths = write_reports(r, tmp_path)

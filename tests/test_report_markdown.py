@@ -51,10 +51,10 @@ def walk(tokens: list[Token]) -> list[Token]:
 def test_summary_has_the_gate_findings_and_cost_tables() -> None:
     text = summary()
     assert text.startswith("## ci-orch review: complete\n")
-    assert "**Gate:** **BLOCKED** (3 blocking of 4 findings)" in text
+    assert "**Gate:** **BLOCKED** (2 blocking of 3 findings)" in text
     assert "**Coverage:** 8 of 8 added lines reviewed (100%)" in text
     gate, findings, cost, skipped = tables(text)
-    assert gate[0][:3] == ["Severity", "Kind", "Rule"] and len(gate) == 1 + 4
+    assert gate[0][:3] == ["Severity", "Kind", "Rule"] and len(gate) == 1 + 3
     assert findings[0][0] == "Severity" and len(findings) == 1 + 4
     assert all(len(row) == 5 for row in findings)  # the injected finding did not add cells
     assert cost[0][:2] == ["Provider", "Model"] and "p95" in cost[0]

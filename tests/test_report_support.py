@@ -22,6 +22,7 @@ from ci_orch.report import RunReport, build_report
 from ci_orch.review.findings import ModelFinding
 from ci_orch.review.placement import PlacedFinding, merge_findings
 from ci_orch.routing.model import Attempt
+from ci_orch.verdict import Outcome, decide
 
 # Split so that secret scanners reading this repository do not flag the fixture itself.
 RAW_SECRET = "AKIA" + "Z7QX4M2N8P5R1TVW"
@@ -139,7 +140,8 @@ def realistic_report(**overrides: object) -> RunReport:
         ),
         "plan": p, "added_lines_sent": p.added_lines_planned, "attempts": attempts(),
         "findings": kept, "findings_omitted": omitted, "gate": gate_result(),
-        "policy": Policy(max_cost_per_run=0.5), "status": "complete", "exit_code": 1,
+        "policy": Policy(max_cost_per_run=0.5),
+        "verdict": decide(Outcome(task="review", status="complete", gate_blocking=1)),
         "started_at": STARTED, "finished_at": FINISHED, "redactions": {"aws-access-key-id": 1},
         "saved_by_cache_usd": cost("openai", 1500, 200), "team_day_remaining_usd": 12.5,
         "repairs": 1,

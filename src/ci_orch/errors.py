@@ -2,7 +2,8 @@
 
 Exit codes (documented in the README):
 0 done; 1 the gate blocked; 2 usage or config error; 3 unexpected internal error;
-4 review could not complete and fail-open is off; 130 interrupted.
+4 review could not complete and fail-open is off; 130 interrupted (SIGINT); 143 terminated
+(SIGTERM, as CI runners send on cancellation).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class ExitCode(IntEnum):
     INTERNAL = 3
     INCOMPLETE = 4
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class CiOrchError(Exception):

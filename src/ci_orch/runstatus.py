@@ -1,8 +1,15 @@
 """What review and generate share about a run of many chunks: its status, and when to stop.
 
-A run is `complete` when every chunk was answered, `partial` when some were, `skipped` when
-none were. A shared budget (run, team-day, org-day) or the deadline running out stops the
-chunks that have not started; a per-request cap only skips that one chunk.
+The status vocabulary cannot be misread by a required check:
+
+- `complete`: every chunk was answered;
+- `partial`: some added lines were reviewed, some were not (the notes say which and why);
+- `failed`: there was something to review and no line was (providers down, budget spent);
+- `cancelled`: the run was stopped by a signal before it finished;
+- `skipped`: only when there was nothing to review or no provider was configured.
+
+A shared budget (run, team-day, org-day) or the deadline running out stops the chunks that
+have not started; a per-request cap only skips that one chunk.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from typing import Literal, Protocol
 
 from ci_orch.routing import BudgetExhausted, DeadlineExceeded
 
-RunStatus = Literal["complete", "partial", "skipped"]
+RunStatus = Literal["complete", "partial", "failed", "cancelled", "skipped"]
 
 
 class _Chunk(Protocol):
@@ -31,11 +38,15 @@ class _Outcome(Protocol):
     def repairs(self) -> int: ...
 
 
-def run_status(outcomes: Sequence[_Outcome]) -> RunStatus:
+def run_status(outcomes: Sequence[_Outcome], *, cancelled: bool = False) -> RunStatus:
+    if cancelled:
+        return "cancelled"
+    if not outcomes:
+        return "skipped"  # nothing to review
     done = sum(1 for o in outcomes if o.status == "ok")
-    if outcomes and done == len(outcomes):
+    if done == len(outcomes):
         return "complete"
-    return "partial" if done else "skipped"
+    return "partial" if done else "failed"
 
 
 def lines_sent(outcomes: Sequence[_Outcome]) -> int:

@@ -11,6 +11,7 @@ from ci_orch.config.policy import Policy
 from ci_orch.context.model import PipelineContext
 from ci_orch.report.build import build_report
 from ci_orch.report.model import GateFinding, ReviewFinding, RunReport
+from ci_orch.verdict import Outcome, decide
 
 
 def parse_outputs(text: str) -> dict[str, str]:
@@ -72,7 +73,8 @@ def report(
 ) -> RunReport:
     base = build_report(
         context=context(), plan=None, added_lines_sent=0, attempts=(), findings=(), gate=None,
-        policy=Policy(), status="complete", exit_code=0, started_at=datetime.now(UTC),
+        policy=Policy(), verdict=decide(Outcome(task="review", status="complete")),
+        started_at=datetime.now(UTC),
     )
     verdict = "block" if any(g.blocking for g in gates) else "pass"
     return base.model_copy(update={

@@ -68,12 +68,16 @@ def make_report(findings: tuple[ReviewFinding, ...] = (), gate: tuple[GateFindin
     verdict = verdict or ("block" if blocks else "pass")
     zero = {"per_request_usd": 1.0, "per_run_usd": 5.0, "per_team_day_usd": 50.0,
             "per_org_day_usd": 500.0}
+    code = exit_code if exit_code is not None else (1 if verdict == "block" else 0)
+    conclusion = "failure" if code else {"complete": "success", "skipped": "skipped"}.get(
+        status, "neutral")
     return RunReport.model_validate({
         "tool": {"version": "0.0.0-test"}, "task": task,
         "started_at": datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
         "finished_at": datetime(2026, 11, 22, 9, 1, tzinfo=UTC),
         "status": status,
-        "exit_code": exit_code if exit_code is not None else (1 if verdict == "block" else 0),
+        "exit_code": code,
+        "verdict": {"conclusion": conclusion, "title": f"{task} {status} (exit {code})"},
         "context": {"platform": "github", "event": "pull_request", "repo": "octo/repo",
                     "number": 7, "head_sha": HEAD, "base_sha": BASE},
         "coverage": {"added_lines_total": 82, "added_lines_planned": 82, "added_lines_sent": 82},

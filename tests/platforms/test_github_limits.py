@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from ci_orch.platforms.github import GitHubPublisher
 from ci_orch.platforms.github_annotations import gate_annotation, review_annotation
-from ci_orch.platforms.github_checks import conclusion
 from ci_orch.platforms.markers import SUMMARY_MARKER, fingerprints_in
 from ci_orch.report.model import ReviewFinding
 from tests.platforms.conftest import (
@@ -115,30 +111,6 @@ def test_blocked_suggestions_are_not_posted(fake_github: FakeGitHub, make_publis
     make_publisher().publish(publication(report, tmp_path))
     [comment] = fake_github.state.review_comments
     assert "suggestion" not in comment["body"] and "AKIA" not in comment["body"]
-
-
-@pytest.mark.parametrize(("verdict", "status", "exit_code", "expected"), [
-    ("block", "complete", 1, "failure"),
-    ("block", "partial", 1, "failure"),
-    ("pass", "complete", 0, "success"),
-    ("pass", "partial", 0, "success"),  # fail-open review, gate passed
-    ("pass", "partial", 4, "failure"),  # review incomplete and fail-open off
-    ("pass", "complete", 1, "failure"),  # findings above fail-on
-    ("not-run", "skipped", 0, "skipped"),  # nothing to review
-    ("not-run", "partial", 3, "failure"),  # the gate could not run: fail closed
-])
-def test_conclusion(verdict: str, status: str, exit_code: int, expected: str) -> None:
-    report = make_report(verdict=verdict, status=status, exit_code=exit_code)
-    assert conclusion(report) == expected
-
-
-def test_conclusion_is_never_neutral() -> None:
-    for verdict, status, code in itertools.product(("pass", "block", "not-run"),
-                                                   ("complete", "partial", "skipped"),
-                                                   (0, 1, 2, 3, 4, 130)):
-        got = conclusion(make_report(verdict=verdict, status=status, exit_code=code))
-        assert got in ("success", "failure", "skipped")
-        assert (got == "failure") == (verdict == "block" or code != 0)
 
 
 def test_annotation_shapes() -> None:

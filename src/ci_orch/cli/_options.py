@@ -34,3 +34,15 @@ def config_option(func: F) -> F:
         type=click.Path(path_type=Path, dir_okay=False),
         help="Config file (default: .ai-orchestrator.yml, else zero-config from env keys).",
     )(func)
+
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def fail_on_option(func: F) -> F:
+    return click.option(
+        "--fail-on",
+        type=click.Choice(SEVERITIES),
+        envvar="CI_ORCH_FAIL_ON",
+        help="Also fail (exit 1) on a review or gate finding at or above this severity.",
+    )(func)

@@ -9,18 +9,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from ci_orch.errors import ExitCode
+from ci_orch.report.model import RunReport
 
 if TYPE_CHECKING:
     from ci_orch.context.changes import Changes
-    from ci_orch.report.model import RunReport
+    from ci_orch.platforms.interface import PublishOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """What a review, generate or gate command leaves to its caller (the CLI or the action)."""
+
+    report: RunReport
+    report_dir: Path
+
+    @property
+    def exit_code(self) -> int:
+        return self.report.exit_code
 # Kept literal here (not imported) so `ci-orch --help` does not import the publishers.
 PLATFORMS = ("auto", "github", "gitlab", "local", "none")
 
@@ -72,37 +85,46 @@ def publish_run(
     report_dir: Path,
     *,
     platform: str,
-    exit_code: int,
-    config_path: Path | None,
     summary_md: str | None = None,
+    last_line: bool = True,
 ) -> int:
-    """Publish a run whose files are written; return the run's exit code after publishing.
+    """Publish a run whose files are written and whose verdict is decided; return its exit code.
 
-    Errors are always printed; they turn a successful run into exit 4 only when
-    `policy.fail_open` is false. A blocked gate keeps its exit code 1.
+    Publishing never changes the verdict: the check run, the summary and the process exit
+    must say the same thing, and they were all decided before this. A failed post is
+    printed as an error (the report files already hold everything).
     """
-    if platform in ("local", "none"):
-        return exit_code
+    if platform not in ("local", "none"):
+        _publish(report, changes, report_dir, platform, summary_md)
+    if last_line:  # the job log ends on the verdict, unless stdout is a machine format
+        click.echo(f"ci-orch: {report.task} {report.status}: {report.verdict.title}", err=True)
+    return report.exit_code
+
+
+def _publish(
+    report: RunReport, changes: Changes, report_dir: Path, platform: str, summary_md: str | None
+) -> None:
     from ci_orch.platforms.publish import publish
     from ci_orch.platforms.select import PlatformChoice
 
     done = publish(report, changes, report_dir, summary_md, cast("PlatformChoice", platform))
     for outcome in done.outcomes:
-        posted = ", ".join(f"{k} {v}" for k, v in outcome.posted.items() if v) or "nothing"
-        click.echo(f"ci-orch: published to {outcome.platform}: {posted}", err=True)
+        click.echo(f"ci-orch: published to {outcome.platform}: {describe(outcome)}", err=True)
     for warning in done.warnings:
         click.echo(f"ci-orch: warning: {warning}", err=True)
     for error in done.errors:
         click.echo(f"ci-orch: error: publishing failed: {error}", err=True)
-    if done.errors and exit_code == ExitCode.OK and not _fail_open(config_path):
-        return int(ExitCode.INCOMPLETE)
-    return exit_code
 
 
-def _fail_open(config_path: Path | None) -> bool:
-    from ci_orch.config import load_config
-
-    return load_config(config_path).policy.fail_open
+def describe(outcome: PublishOutcome) -> str:
+    """What a publisher created, updated, skipped and resolved, in that order."""
+    parts = [
+        *(f"{n} {kind} created" for kind, n in outcome.posted.items() if n),
+        *(f"{n} {kind} updated" for kind, n in outcome.updated.items() if n),
+        *(f"{n} {kind} skipped" for kind, n in outcome.skipped.items() if n),
+        *([f"{outcome.resolved} resolved"] if outcome.resolved else []),
+    ]
+    return ", ".join(parts) or "nothing changed"
 
 
 def report_dir_of(files: tuple[Path, ...]) -> Path:

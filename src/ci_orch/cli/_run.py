@@ -6,7 +6,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from typing import ParamSpec
+from typing import ParamSpec, Protocol
 
 import click
 
@@ -23,13 +23,21 @@ def configure_logging(verbose: int) -> None:
     )
 
 
-def exits(func: Callable[P, int]) -> Callable[P, None]:
-    """Run a command body that returns an exit code; map our errors, Ctrl-C and crashes."""
+class _Ran(Protocol):
+    @property
+    def exit_code(self) -> int: ...
+
+
+def exits(func: Callable[P, int | _Ran]) -> Callable[P, None]:
+    """Run a command body that returns an exit code (or a result that carries one); map our
+    errors, Ctrl-C and crashes. The body stays reachable as `__wrapped__` (functools.wraps):
+    `ci-orch action` calls it directly for the result, not only the code."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
         try:
-            code = func(*args, **kwargs)
+            result = func(*args, **kwargs)
+            code = result if isinstance(result, int) else result.exit_code
         except CiOrchError as exc:
             label = "note" if exc.exit_code == ExitCode.OK else "error"
             click.echo(f"ci-orch: {label}: {exc}", err=True)

@@ -1,10 +1,10 @@
 """`ci-orch action`: the Docker action's entry point (action.yml, Dockerfile ENTRYPOINT).
 
 Order matters: secret values are masked before anything is printed; the workspace is
-trusted for git; the chosen command runs in this process (no second interpreter start-up);
-outputs are written; every file we created in the workspace goes back to its owner.
-Exit code: the command's (1 = gate blocked), or 1 when `fail-on` finds a finding at or
-above its severity in a run that otherwise passed.
+trusted for git; the chosen command's body runs in this process (its arguments parsed by
+its own click options, its result returned, not re-read from files); outputs are written
+from that result; every file we created in the workspace goes back to its owner.
+Exit code: the command's one verdict (`fail-on` is passed to it as `--fail-on`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import click
 from ci_orch.cli._run import exits
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ci_orch.cli._publish import Ran
     from ci_orch.platforms.actions_inputs import ActionInputs
 
 
@@ -39,52 +42,39 @@ def action() -> int:
     before = actions_workspace.entries(workspace)
     report_dir = Path(inputs.report_dir)
     try:
-        code = _dispatch(inputs)
-        return _finish(inputs, code, report_dir, workspace)
+        return _finish(inputs, _dispatch(inputs), report_dir, workspace)
     finally:
         actions_workspace.give_back(
             workspace, before, (workspace / report_dir, workspace / ".ci-orch")
         )
 
 
-def _dispatch(inputs: ActionInputs) -> int:
-    """Run `ci-orch <command> ...` in this process through the lazy command registry."""
+def _dispatch(inputs: ActionInputs) -> int | Ran:
+    """Parse the command's arguments with its own options and call its body directly."""
     from ci_orch.cli import COMMANDS, cli
-    from ci_orch.errors import ExitCode, UsageError
+    from ci_orch.errors import UsageError
     from ci_orch.platforms.actions_inputs import command_argv
 
     name = inputs.command
-    if name not in COMMANDS:
+    command = cli.get_command(click.Context(cli), name) if name in COMMANDS else None
+    if command is None or command.callback is None:
         raise UsageError(f"this ci-orch has no `{name}` command (update the action's version)")
-    command = cli.get_command(click.Context(cli), name)
-    options = {opt for param in command.params for opt in param.opts} if command else set()
-    argv = [name, *command_argv(inputs, options)]
+    options = {opt for param in command.params for opt in param.opts}
     try:
-        cli.main(args=argv, prog_name="ci-orch", standalone_mode=False)
-    except SystemExit as exc:  # our commands end through cli._run.exits
-        return exc.code if isinstance(exc.code, int) else int(ExitCode.INTERNAL)
+        ctx = command.make_context(name, command_argv(inputs, options))
     except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.Abort:
-        return int(ExitCode.INTERRUPTED)
-    return int(ExitCode.OK)
+        raise UsageError(f"input args: {exc.format_message()}") from None
+    body: Callable[..., int | Ran] = command.callback.__wrapped__  # type: ignore[attr-defined]
+    with ctx:
+        return body(**ctx.params)
 
 
-def _finish(inputs: ActionInputs, code: int, report_dir: Path, workspace: Path) -> int:
-    from ci_orch.errors import ExitCode
+def _finish(inputs: ActionInputs, result: int | Ran, report_dir: Path, workspace: Path) -> int:
     from ci_orch.platforms.actions import set_outputs
-    from ci_orch.platforms.actions_outputs import at_or_above, facts, outputs
+    from ci_orch.platforms.actions_outputs import RunFacts, outputs, report_facts
 
-    run = facts(inputs.command, report_dir)
-    set_outputs(outputs(run, report_dir, workspace), os.environ)
-    if code != ExitCode.OK or inputs.fail_on is None:
-        return code
-    reached = at_or_above(run, inputs.fail_on)
-    if reached:
-        click.echo(
-            f"ci-orch: {reached} finding(s) at or above fail-on: {inputs.fail_on}; "
-            "failing the job", err=True,
-        )
-        return int(ExitCode.BLOCKED)
-    return code
+    if isinstance(result, int):  # eval: its verdict is the exit code, eval.json the rest
+        set_outputs(outputs(RunFacts(), report_dir, workspace), os.environ)
+        return result
+    set_outputs(outputs(report_facts(result.report), result.report_dir, workspace), os.environ)
+    return result.exit_code

@@ -1,7 +1,7 @@
 """`ci-orch gate`: the standalone security gate. No model; the network only to publish
-(`--platform`). Usable as a required check: exit 1 when blocked, 0 when clean, 2 on usage
-or config errors, whatever happens while publishing (a required check must not turn green
-or red because a comment could not be posted)."""
+(`--platform`). Usable as a required check: exit 1 when blocked (or a finding reaches
+`--fail-on`), 0 when clean, 2 on usage or config errors, whatever happens while publishing
+(a required check must not turn green or red because a comment could not be posted)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from ci_orch.cli._options import config_option, diff_source
-from ci_orch.cli._publish import echo_untrusted, platform_option, prelude, publish_run
+from ci_orch.cli._options import config_option, diff_source, fail_on_option
+from ci_orch.cli._publish import Ran, echo_untrusted, platform_option, prelude, publish_run
 from ci_orch.cli._run import exits
 
 FORMATS = ("text", "json", "sarif")
@@ -26,6 +26,7 @@ FORMATS = ("text", "json", "sarif")
     type=click.Path(path_type=Path, file_okay=False),
     help="Also write gate.json and gate.sarif here (before anything is printed).",
 )
+@fail_on_option
 @platform_option
 @exits
 def gate(
@@ -35,31 +36,37 @@ def gate(
     config_path: Path | None,
     fmt: str,
     report_dir: Path | None,
+    fail_on: str | None,
     platform: str,
-) -> int:
+) -> Ran:
     """Scan the change's added lines for secrets, denied licences and unsafe code."""
     from ci_orch.config import load_config
     from ci_orch.context.changes import load_changes
-    from ci_orch.errors import ExitCode, UsageError
+    from ci_orch.errors import UsageError
     from ci_orch.gate import render
     from ci_orch.gate.baseline import load_baseline
     from ci_orch.gate.run import run_gate
-    from ci_orch.report.build import gate_report
+    from ci_orch.report.build import gate_outcome, gate_report
+    from ci_orch.report.directory import writable_dir
     from ci_orch.report.markdown import MarkdownRenderer
     from ci_orch.report.sarif import SarifRenderer
+    from ci_orch.verdict import decide
 
     prelude(config_path)
     full_config = load_config(config_path)
     config = full_config.gate
     started = datetime.now(UTC)
     changes = load_changes(diff_file, base, head)
+    if report_dir is not None:
+        writable_dir(report_dir)
     workspace = changes.context.workspace if changes.context.workspace.is_dir() else Path.cwd()
     baseline_path = workspace / config.baseline
     result = run_gate(changes.diff, config, baseline=load_baseline(baseline_path))
     json_text = render.as_json(result, baseline_path=config.baseline)
     # One SARIF writer for the whole tool: the report's, ready for code-scanning upload.
     # Rendered once: it carries timestamps, and the file must equal what is printed.
-    report = gate_report(changes.context, result, full_config.policy, started)
+    verdict = decide(gate_outcome(result, fail_on=fail_on))
+    report = gate_report(changes.context, result, full_config.policy, started, verdict)
     sarif_text = SarifRenderer().render(report)
     if report_dir is not None:
         try:
@@ -75,9 +82,9 @@ def gate(
         echo_untrusted(text.rstrip("\n"))
     else:
         click.echo(text, nl=False)
-    code = ExitCode.BLOCKED if result.verdict == "block" else ExitCode.OK
+    directory = report_dir or Path(full_config.report.dir)
     publish_run(
-        report, changes, report_dir or Path(full_config.report.dir), platform=platform,
-        exit_code=code, config_path=config_path, summary_md=MarkdownRenderer().render(report),
+        report, changes, directory, platform=platform,
+        summary_md=MarkdownRenderer().render(report), last_line=fmt == "text",
     )
-    return code
+    return Ran(report, directory)

@@ -7,8 +7,9 @@ from typing import cast
 
 import click
 
-from ci_orch.cli._options import config_option, diff_source
+from ci_orch.cli._options import config_option, diff_source, fail_on_option
 from ci_orch.cli._publish import (
+    Ran,
     echo_untrusted,
     platform_option,
     prelude,
@@ -36,6 +37,7 @@ TASK_NAMES = ("tests", "docs", "fix")  # ci_orch.generate.prompts.TASKS, kept im
     type=click.Path(path_type=Path, file_okay=False),
     help="Where the report files and patches/ go (default: report.dir, ci-orch-report).",
 )
+@fail_on_option
 @platform_option
 @exits
 def generate(
@@ -46,8 +48,9 @@ def generate(
     head: str | None,
     config_path: Path | None,
     report_dir: Path | None,
+    fail_on: str | None,
     platform: str,
-) -> int:
+) -> Ran:
     """Ask the models for unified-diff patches; write the ones that apply and pass the gate."""
     from ci_orch.generate.job import GenerateOptions, run_job
     from ci_orch.generate.prompts import GenerateTask
@@ -55,10 +58,11 @@ def generate(
 
     prelude(config_path)
     task_name = cast("GenerateTask", task)  # click.Choice has checked it
-    options = GenerateOptions(task_name, targets, diff_file, base, head, config_path, report_dir)
+    options = GenerateOptions(
+        task_name, targets, diff_file, base, head, config_path, report_dir, fail_on
+    )
     job = run_job(options)
     echo_untrusted(summary(job))
-    return publish_run(
-        job.report, job.changes, report_dir_of(job.files), platform=platform,
-        exit_code=job.exit_code, config_path=config_path,
-    )
+    directory = report_dir_of(job.files)
+    publish_run(job.report, job.changes, directory, platform=platform)
+    return Ran(job.report, directory)

@@ -8,8 +8,9 @@ from typing import get_args
 
 import click
 
-from ci_orch.cli._options import config_option, diff_source
+from ci_orch.cli._options import config_option, diff_source, fail_on_option
 from ci_orch.cli._publish import (
+    Ran,
     echo_untrusted,
     platform_option,
     prelude,
@@ -45,6 +46,7 @@ def _profiles(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     metavar="NAMES",
     help=f"Comma-separated review profiles: {', '.join(PROFILES)}.",
 )
+@fail_on_option
 @platform_option
 @exits
 def review(
@@ -54,18 +56,18 @@ def review(
     config_path: Path | None,
     report_dir: Path | None,
     profiles: tuple[Profile, ...],
+    fail_on: str | None,
     platform: str,
-) -> int:
-    """Review the change with the configured providers; the gate decides the exit code."""
+) -> Ran:
+    """Review the change with the configured providers; one verdict decides the exit code."""
     from ci_orch.cli._progress import terminal_progress
     from ci_orch.cli._review_view import summary
     from ci_orch.review.job import ReviewOptions, run_job
 
     prelude(config_path)
-    options = ReviewOptions(diff_file, base, head, config_path, report_dir, profiles)
+    options = ReviewOptions(diff_file, base, head, config_path, report_dir, profiles, fail_on)
     job = run_job(options, progress=terminal_progress())
     echo_untrusted(summary(job))
-    return publish_run(
-        job.report, job.changes, report_dir_of(job.files), platform=platform,
-        exit_code=job.exit_code, config_path=config_path,
-    )
+    directory = report_dir_of(job.files)
+    publish_run(job.report, job.changes, directory, platform=platform)
+    return Ran(job.report, directory)

@@ -38,3 +38,11 @@ class PipelineContext:
     @property
     def is_change_request(self) -> bool:
         return self.number is not None
+
+    def trust_warnings(self) -> tuple[str, ...]:
+        """What the run must say about sending this change to providers with its secrets."""
+        if self.event != "pull_request_target":
+            return ()
+        return ("pull_request_target: the pull request's head code is untrusted and is being "
+                "sent to the providers while this job holds the repository's secrets and a "
+                "write token; trigger the review on `pull_request` unless you need this",)

@@ -1,8 +1,8 @@
 """`ci-orch generate` as one library call: config and changes in, patches and reports out.
 
 Files first: patches/ and every report file are written before the caller prints anything.
-Exit codes: 0 done; 1 the gate blocked a patch; 2 usage or config; 4 incomplete with
-policy.fail_open false.
+The verdict is decided once (ci_orch.verdict): a patch the gate blocks is model output
+withheld, not the author's fault, so it fails the job only with `gate.model_output: block`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ci_orch.config import load_config
 from ci_orch.config.model import Config
 from ci_orch.context import Changes, load_changes
 from ci_orch.diff import git
-from ci_orch.errors import ExitCode, GitError, UsageError
+from ci_orch.errors import GitError, UsageError
 from ci_orch.gate import Redactor
 from ci_orch.generate.headtree import HeadTree
 from ci_orch.generate.model import GenerateResult, PatchResult
@@ -32,9 +32,12 @@ from ci_orch.generate.targets import normalise_targets
 from ci_orch.ledger import open_ledger
 from ci_orch.providers.registry import build_provider, missing_key
 from ci_orch.report.build import build_report
+from ci_orch.report.directory import writable_dir
 from ci_orch.report.model import RunReport
 from ci_orch.report.write import write_reports
+from ci_orch.review.why import why_not_complete
 from ci_orch.telemetry import capturing, record_run
+from ci_orch.verdict import Outcome, Verdict, decide
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class GenerateOptions:
     head: str | None = None
     config_path: Path | None = None
     report_dir: Path | None = None
+    fail_on: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +57,12 @@ class GenerateJob:
     report: RunReport
     patches: tuple[PatchResult, ...]
     files: tuple[Path, ...]
-    exit_code: ExitCode
+    verdict: Verdict
     changes: Changes  # what the patches were made for: publishers validate lines against it
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.verdict.exit_code)
 
 
 def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> GenerateJob:
@@ -68,16 +76,17 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
         context_lines=config.review.chunking.context_lines,
     )
     started = datetime.now(UTC)
-    directory = options.report_dir or Path(config.report.dir)
+    directory = writable_dir(options.report_dir or config.report.dir)
     if not any(missing_key(p, env) is None for p in config.providers):
-        return _finish(_skipped(changes, config, started), changes, (), directory, options.task)
+        skipped = _skipped(changes, config, started)
+        return _finish(*skipped, changes, (), directory, options.task)
     settings = GenerateSettings(options.task, targets)
     root, sha = _head(changes)
     run_id = uuid.uuid4().hex[:12]
     with HeadTree(root, sha) as tree, capturing(config) as content:
         result = asyncio.run(_generate(changes, config, tree, settings, env, run_id))
-    report = _generated(changes, config, result, options.task, started)
-    job = _finish(report, changes, result.patches, directory, options.task)
+    generated = _generated(changes, config, result, options, started)
+    job = _finish(*generated, changes, result.patches, directory, options.task)
     record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
     return job
 
@@ -114,46 +123,56 @@ async def _generate(
             await provider.aclose()
 
 
-def exit_code(blocked: bool, complete: bool, config: Config) -> ExitCode:
-    if blocked:
-        return ExitCode.BLOCKED
-    if not complete and not config.policy.fail_open:
-        return ExitCode.INCOMPLETE
-    return ExitCode.OK
-
-
 def _generated(
-    changes: Changes, config: Config, r: GenerateResult, task: GenerateTask, started: datetime
-) -> RunReport:
-    blocked = any(p.status == "blocked" for p in r.patches)
-    code = exit_code(blocked, r.status == "complete", config)
+    changes: Changes,
+    config: Config,
+    r: GenerateResult,
+    options: GenerateOptions,
+    started: datetime,
+) -> tuple[RunReport, Verdict]:
+    task = options.task
     placed, omitted = suggestions(r.patches, changes.diff, task, cap=config.review.max_findings)
+    verdict = decide(Outcome(
+        task="generate", status=r.status, gate_ran=False,
+        severities=tuple(p.finding.severity for p in placed),
+        fail_on=options.fail_on, fail_open=config.policy.fail_open,
+        withheld_outputs=sum(1 for p in r.patches if p.status == "blocked"),
+        why=why_not_complete(r),
+    ))
     retries = f"{r.retries} patch(es) retried once" if r.retries else ""
     notes = [
+        *changes.context.trust_warnings(),
         f"task {task}: {len(r.patches)} patch(es)",
         *patch_notes(_scrubbed(r.patches)),
         *([retries] if retries else []),
         *r.notes,
         *(f"{o.chunk.id}: {o.reason}" for o in r.outcomes if o.reason),
     ]
-    return build_report(
+    report = build_report(
         context=changes.context, plan=r.plan, added_lines_sent=r.added_lines_sent,
         attempts=r.attempts, findings=placed, gate=r.gate, policy=config.policy,
-        status=r.status, exit_code=code, started_at=started, findings_omitted=omitted,
+        verdict=verdict, started_at=started, findings_omitted=omitted,
         redactions=r.redactions.counts, repairs=r.repairs, notes=notes, task="generate",
     )
+    return report, verdict
 
 
-def _skipped(changes: Changes, config: Config, started: datetime) -> RunReport:
+def _skipped(
+    changes: Changes, config: Config, started: datetime
+) -> tuple[RunReport, Verdict]:
     names = ", ".join(sorted({p.key_env or p.id for p in config.providers})) or (
         "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or OLLAMA_HOST"
     )
-    return build_report(
+    verdict = decide(Outcome(
+        task="generate", status="skipped", gate_ran=False, why="no provider key",
+        fail_open=config.policy.fail_open,
+    ))
+    report = build_report(
         context=changes.context, plan=None, added_lines_sent=0, attempts=(), findings=(),
-        gate=None, policy=config.policy, status="skipped", exit_code=ExitCode.OK,
-        started_at=started, task="generate",
+        gate=None, policy=config.policy, verdict=verdict, started_at=started, task="generate",
         notes=(f"generate skipped: no provider key available (set {names})",),
     )
+    return report, verdict
 
 
 def _scrubbed(patches: tuple[PatchResult, ...]) -> tuple[PatchResult, ...]:
@@ -164,6 +183,7 @@ def _scrubbed(patches: tuple[PatchResult, ...]) -> tuple[PatchResult, ...]:
 
 def _finish(
     report: RunReport,
+    verdict: Verdict,
     changes: Changes,
     patches: tuple[PatchResult, ...],
     directory: Path,
@@ -171,6 +191,4 @@ def _finish(
 ) -> GenerateJob:
     written = write_patches(_scrubbed(patches), directory, task)
     files = write_reports(report, directory)
-    return GenerateJob(
-        report, patches, (*written, *files), ExitCode(report.exit_code), changes
-    )
+    return GenerateJob(report, patches, (*written, *files), verdict, changes)

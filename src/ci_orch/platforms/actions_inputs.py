@@ -106,6 +106,7 @@ def command_argv(inputs: ActionInputs, options: Set[str]) -> list[str]:
         ("--report-dir", inputs.report_dir),
         ("--platform", inputs.platform),
         ("--task", inputs.task),
+        ("--fail-on", inputs.fail_on or ""),
     )
     argv: list[str] = []
     for option, value in wanted:

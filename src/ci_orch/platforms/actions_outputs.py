@@ -1,4 +1,4 @@
-"""The action's outputs and its `fail-on` rule, read back from the report files.
+"""The action's outputs, from the run's report; the GitLab templates' `fail-on` helper.
 
 Outputs (action.yml): `gate-verdict` (pass | block | not-run), `findings` (review findings,
 including those over `review.max_findings`, plus gate findings), `cost-usd` (provider
@@ -6,8 +6,7 @@ spend of the run), `report-path` (the report directory, relative to the workspac
 steps on the host can use it). For `eval` only `report-path` is meaningful (its verdict is
 the exit code; eval.json has the rest).
 
-`fail-on`: a blocked gate always fails the job (exit 1). `fail-on: <severity>` also fails a
-run that otherwise passed when a review or gate finding is at or above that severity.
+`fail-on` itself is part of the run's one verdict (`--fail-on`, ci_orch.verdict).
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ def facts(command: str, report_dir: Path) -> RunFacts:
             return _gate_facts(json.loads((report_dir / "gate.json").read_text("utf-8")))
         if command in ("review", "generate"):
             text = (report_dir / "report.json").read_text("utf-8")
-            return _report_facts(RunReport.model_validate_json(text))
+            return report_facts(RunReport.model_validate_json(text))
     except (OSError, ValueError):
         pass
     return RunFacts()
@@ -52,7 +51,7 @@ def _gate_facts(data: dict[str, object]) -> RunFacts:
     )
 
 
-def _report_facts(report: RunReport) -> RunFacts:
+def report_facts(report: RunReport) -> RunFacts:
     review = tuple(f.severity for f in report.findings)
     severities = (*review, *(g.severity for g in report.gate.findings))
     return RunFacts(

@@ -2,10 +2,10 @@
 
 - Attached to `context.head_sha`, which for `pull_request` events is
   `pull_request.head.sha`, never the merge commit in GITHUB_SHA (PLATFORMS.md item 2).
-- `failure` whenever the run's exit code is not 0 (the gate blocked, findings above
-  `fail-on`, or a review that could not complete with fail-open off), so the check agrees
-  with the job; `skipped` for a run with nothing to review; `success` otherwise. Never
-  `neutral`: a required check passes on `neutral` (item 3).
+- Conclusion and title are the run's one verdict (report.verdict, decided before anything
+  was written): `failure` whenever the exit code is not 0, `neutral` with a title that
+  says what happened for a review that failed or was partial under fail-open, `cancelled`,
+  `skipped` only for nothing to review, `success` otherwise.
 - Annotations go 50 a request: the first 50 with the create (or update), the rest with
   further PATCHes, which append (item 1).
 - A re-run finds our check run of the same name on the same commit (listed by
@@ -50,16 +50,11 @@ class CheckResult:
 
 
 def conclusion(report: RunReport) -> str:
-    if report.gate.verdict == "block" or report.exit_code != 0:
-        return "failure"
-    return "skipped" if report.status == "skipped" else "success"
+    return report.verdict.conclusion
 
 
 def title(report: RunReport) -> str:
-    blocking = sum(f.blocking for f in report.gate.findings)
-    gate = {"block": f"gate blocked ({blocking} blocking)", "pass": "gate passed",
-            "not-run": "gate not run"}[report.gate.verdict]
-    return f"{gate} · {len(report.findings)} review findings · exit code {report.exit_code}"
+    return report.verdict.title
 
 
 def details(report: RunReport) -> str:

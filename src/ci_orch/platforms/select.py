@@ -103,7 +103,7 @@ def _gitlab(context: PipelineContext, env: Mapping[str, str], factory: Factory) 
 def _github(context: PipelineContext, env: Mapping[str, str], rest: Factory) -> Selection:
     degraded = Selection((WorkflowCommandPublisher(env),),)
     token = first_env(env, GITHUB_TOKEN_VARS)
-    if context.is_fork:
+    if context.is_fork and context.event != "pull_request_target":
         note = ("fork pull request: the token is read-only and secrets are withheld, so "
                 "findings go to annotations and the step summary")
         return Selection(degraded.publishers, notes=(note,))

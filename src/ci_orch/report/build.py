@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from ci_orch import __version__
 from ci_orch.config.policy import Policy
 from ci_orch.context.model import PipelineContext
-from ci_orch.errors import ExitCode
 from ci_orch.gate.model import Finding, GateResult
 from ci_orch.plan.model import Plan
 from ci_orch.report.cost import cost_section
@@ -24,11 +23,13 @@ from ci_orch.report.model import (
     ReviewFinding,
     RunContext,
     RunReport,
-    Status,
+    RunVerdict,
     Tool,
+    WithheldOutput,
 )
 from ci_orch.review.placement import PlacedFinding
 from ci_orch.routing.model import Attempt
+from ci_orch.verdict import Outcome, Verdict, decide
 
 DETAIL_CHARS = 200
 
@@ -42,8 +43,7 @@ def build_report(
     findings: Sequence[PlacedFinding],
     gate: GateResult | None,
     policy: Policy,
-    status: Status,
-    exit_code: ExitCode | int,
+    verdict: Verdict,
     started_at: datetime,
     finished_at: datetime | None = None,
     findings_omitted: int = 0,
@@ -62,8 +62,9 @@ def build_report(
         "task": task,
         "started_at": _aware(started_at),
         "finished_at": _aware(finished_at or datetime.now(UTC)),
-        "status": status,
-        "exit_code": int(exit_code),
+        "status": verdict.status,
+        "exit_code": int(verdict.exit_code),
+        "verdict": RunVerdict(conclusion=verdict.conclusion, title=verdict.title),
         "notes": tuple(notes),
         "context": context_of(context),
         "coverage": coverage_of(plan, added_lines_sent),
@@ -133,16 +134,27 @@ def gate_of(result: GateResult | None) -> Gate:
     if result is None:
         return Gate(verdict="not-run")
     blocking = {_key(f) for f in result.blocking}
+    # Model output is never reported as a finding on the author's line: it is withheld.
+    authored = [f for f in result.findings if f.origin == "added"]
     return Gate(
-        verdict=result.verdict,
-        findings=tuple(gate_finding(f, _key(f) in blocking) for f in result.findings),
+        verdict="block" if author_blocking(result) else "pass",
+        findings=tuple(gate_finding(f, _key(f) in blocking) for f in authored),
         suppressed=len(result.suppressed),
         files_scanned=result.scanned.files,
         added_lines_scanned=result.scanned.added_lines,
         model_outputs_scanned=result.scanned.model_outputs,
         elapsed_s=result.elapsed_s,
         blocked_outputs=result.blocked_outputs,
+        withheld_outputs=tuple(
+            WithheldOutput(rule=f.rule, kind=f.kind, label=f.label, message=f.message)
+            for f in result.findings if f.origin == "model" and _key(f) in blocking
+        ),
     )
+
+
+def author_blocking(result: GateResult) -> tuple[Finding, ...]:
+    """Blocking findings on the author's change; model output only ever gets withheld."""
+    return tuple(f for f in result.blocking if f.origin == "added")
 
 
 def gate_finding(f: Finding, blocking: bool) -> GateFinding:
@@ -158,12 +170,25 @@ def _key(f: Finding) -> tuple[str, str, int, str]:
     return (f.fingerprint, f.path, f.line, f.origin)
 
 
+def gate_outcome(gate: GateResult, *, fail_on: str | None = None) -> Outcome:
+    """What `ci-orch gate` did: complete once it has run."""
+    return Outcome(
+        task="gate", status="complete", gate_blocking=len(author_blocking(gate)),
+        severities=tuple(f.severity for f in gate.findings if f.origin == "added"),
+        fail_on=fail_on,
+    )
+
+
 def gate_report(
-    context: PipelineContext, gate: GateResult, policy: Policy, started_at: datetime
+    context: PipelineContext,
+    gate: GateResult,
+    policy: Policy,
+    started_at: datetime,
+    verdict: Verdict | None = None,
 ) -> RunReport:
-    """A report of the gate alone (`ci-orch gate`): task "gate", complete once it has run."""
-    code = ExitCode.BLOCKED if gate.verdict == "block" else ExitCode.OK
+    """A report of the gate alone (`ci-orch gate`): task "gate"."""
     return build_report(
         context=context, plan=None, added_lines_sent=0, attempts=(), findings=(), gate=gate,
-        policy=policy, status="complete", exit_code=code, started_at=started_at, task="gate",
+        policy=policy, verdict=verdict or decide(gate_outcome(gate)), started_at=started_at,
+        task="gate",
     )

@@ -35,8 +35,9 @@ def model_rows(calls: Iterable[Call]) -> tuple[ModelCost, ...]:
 
 
 def _row(provider: str, model: str, rows: list[Call]) -> ModelCost:
-    # Latency of a cache hit is a local lookup; it would flatter the provider's figures.
-    latencies = [c.latency_ms for c in rows if not c.cache_hit]
+    # Latency of a cache hit is a local lookup, and a failed call never got an answer
+    # (a refused connection takes 0 ms): either would flatter the provider's figures.
+    latencies = [c.latency_ms for c in rows if c.outcome == "ok" and not c.cache_hit]
     return ModelCost(
         provider=provider,
         model=model,

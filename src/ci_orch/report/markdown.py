@@ -14,8 +14,6 @@ from ci_orch.report.model import GateFinding, ReviewFinding, RunReport
 
 MAX_ROWS = 50
 BODY_CHARS = 600
-_EXIT = {0: "done", 1: "gate blocked", 2: "usage or config error", 3: "internal error",
-         4: "review incomplete (fail-open off)", 130: "interrupted"}
 _VERDICT = {"pass": "passed", "block": "**BLOCKED**", "not-run": "not run"}
 _RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
@@ -25,9 +23,11 @@ class MarkdownRenderer(Renderer):
     filename = "summary.md"
 
     def render(self, report: RunReport) -> str:
-        lines = [*_headline(report), *_gate(report), *_findings(report), *cost_section(report),
-                 *_coverage(report), f"<sub>ci-orch {inline(report.tool.version, 30)} · every "
-                 "call, finding and figure is in report.json</sub>"]
+        # The gate's own summary carries gate content only: no coverage, cost or findings.
+        body = [*_gate(report)] if report.task == "gate" else [
+            *_gate(report), *_findings(report), *cost_section(report), *_coverage(report)]
+        lines = [*_headline(report), *body, f"<sub>ci-orch {inline(report.tool.version, 30)} · "
+                 "every call, finding and figure is in report.json</sub>"]
         return "\n".join(lines) + "\n"
 
 
@@ -41,17 +41,28 @@ def _headline(r: RunReport) -> list[str]:
     total = cov.added_lines_total
     share = f" ({cov.added_lines_sent / total:.0%})" if total else ""
     blocking = sum(f.blocking for f in r.gate.findings)
-    lines = [
-        f"## ci-orch {r.task}: {r.status}",
-        "",
-        f"- **Gate:** {_VERDICT[r.gate.verdict]} ({blocking} blocking of "
-        f"{len(r.gate.findings)} findings)",
+    gate = [f"- **Gate:** {_VERDICT[r.gate.verdict]} ({blocking} blocking of "
+            f"{len(r.gate.findings)} findings)"]
+    review = [] if r.task == "gate" else [
         f"- **Findings:** {len(r.findings) + r.findings_omitted}",
         f"- **Coverage:** {cov.added_lines_sent} of {cov.added_lines_total} added lines "
         f"reviewed{share}",
         f"- **Cost:** {usd(r.cost.total_usd)} (cache saved {usd(r.cost.saved_by_cache_usd)})",
-        f"- **Exit code:** {r.exit_code} ({_EXIT[r.exit_code]})",
     ]
+    lines = [
+        f"## ci-orch {r.task}: {r.status}",
+        "",
+        f"**{inline(r.verdict.title, 300)}**",
+        "",
+        *gate,
+        *review,
+        f"- **Exit code:** {r.exit_code} (check: {r.verdict.conclusion})",
+    ]
+    withheld = r.gate.withheld_outputs
+    if withheld:
+        rules = ", ".join(sorted({inline(w.rule, 60) for w in withheld}))
+        lines.append(f"- **Model output withheld:** {len(withheld)} ({rules}); never the "
+                     "author's finding")
     if r.redactions:
         counts = ", ".join(f"{inline(k, 40)} ×{n}" for k, n in r.redactions.items())
         lines.append(f"- **Withheld from prompts:** {counts}")

@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ci_orch.plan.model import SkippedFile
 
-Status = Literal["complete", "partial", "skipped"]
+Status = Literal["complete", "partial", "failed", "cancelled", "skipped"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
-ExitCodeValue = Literal[0, 1, 2, 3, 4, 130]
+ExitCodeValue = Literal[0, 1, 2, 3, 4, 130, 143]
 
 
 class _Out(BaseModel):
@@ -142,6 +142,15 @@ class GateFinding(_Out):
     blocking: bool = False
 
 
+class WithheldOutput(_Out):
+    """Model-written text the gate kept from being posted: never the author's finding."""
+
+    rule: str
+    kind: Literal["secret", "license", "unsafe"]
+    label: str = Field("", description="which suggestion, finding or patch it came from")
+    message: str = ""
+
+
 class Gate(_Out):
     verdict: Literal["pass", "block", "not-run"]
     findings: tuple[GateFinding, ...] = ()
@@ -151,6 +160,19 @@ class Gate(_Out):
     model_outputs_scanned: int = 0
     elapsed_s: float = 0.0
     blocked_outputs: tuple[str, ...] = Field((), description="model outputs not to be posted")
+    withheld_outputs: tuple[WithheldOutput, ...] = Field(
+        (), description="model output withheld by the gate, with its rule (never blocks the "
+        "author's change unless gate.model_output is block)"
+    )
+
+
+class RunVerdict(_Out):
+    """The run's one decision, as every surface shows it (ci_orch.verdict)."""
+
+    conclusion: Literal["success", "failure", "neutral", "cancelled", "skipped"] = Field(
+        description="the check run's conclusion"
+    )
+    title: str = Field(description="one line: what happened, the gate, fail-on, the exit code")
 
 
 class RunReport(_Out):
@@ -161,6 +183,7 @@ class RunReport(_Out):
     finished_at: datetime
     status: Status
     exit_code: ExitCodeValue
+    verdict: RunVerdict
     notes: tuple[str, ...] = Field((), description="why a run is partial or skipped, etc.")
     context: RunContext
     coverage: Coverage

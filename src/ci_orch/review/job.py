@@ -1,11 +1,15 @@
-"""`ci-orch review` as one library call: config and changes in, report files and exit code out.
+"""`ci-orch review` as one library call: config and changes in, one verdict and report files out.
 
-Files first, then anything else: every report is written before the caller prints or posts.
+The order is the promise: check everything the user could have got wrong (config, event,
+report directory) before any call is paid for; route; decide the verdict once; write every
+report file; only then may the caller print or post. SIGINT/SIGTERM stop the routing, and
+the report is still written, with status `cancelled`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import Mapping
@@ -13,24 +17,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ci_orch.cancel import Cancellation, on_signals
 from ci_orch.config import load_config
 from ci_orch.config.model import Config
 from ci_orch.config.sections import Profile
 from ci_orch.context import Changes, load_changes
-from ci_orch.errors import ExitCode
 from ci_orch.gate import run_gate
 from ci_orch.ledger import open_ledger
 from ci_orch.plan.estimate import default_target
 from ci_orch.plan.planner import plan_review
 from ci_orch.providers.registry import build_provider, missing_key
-from ci_orch.report.build import build_report
+from ci_orch.report.build import author_blocking, build_report
+from ci_orch.report.directory import writable_dir
 from ci_orch.report.model import RunReport
 from ci_orch.report.write import write_reports
 from ci_orch.review.instructions import load_instructions
 from ci_orch.review.pipeline import ReviewResult, review_target, run_review
 from ci_orch.review.progress import Progress
 from ci_orch.review.prompts import PromptSettings
+from ci_orch.review.why import why_not_complete
 from ci_orch.telemetry import capturing, record_run
+from ci_orch.verdict import Outcome, Verdict, decide
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +50,19 @@ class ReviewOptions:
     config_path: Path | None = None
     report_dir: Path | None = None
     profiles: tuple[Profile, ...] = ()
+    fail_on: str | None = None  # a severity: review or gate findings at or above it fail
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewJob:
     report: RunReport
     files: tuple[Path, ...]
-    exit_code: ExitCode
+    verdict: Verdict
     changes: Changes  # what was reviewed: publishers validate comment lines against it
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.verdict.exit_code)
 
 
 def run_job(
@@ -65,14 +79,17 @@ def run_job(
         env=env,
         context_lines=config.review.chunking.context_lines,
     )
+    directory = writable_dir(options.report_dir or config.report.dir)
     started = datetime.now(UTC)
-    usable = [p for p in config.providers if missing_key(p, env) is None]
-    if not usable:
-        return _finish(_skipped(changes, config, started), changes, config, options)
+    if not any(missing_key(p, env) is None for p in config.providers):
+        return _finish(*_skipped(changes, config, options, started), changes, directory)
+    for warning in changes.context.trust_warnings():
+        log.warning("%s", warning)
     run_id = uuid.uuid4().hex[:12]
-    with capturing(config) as content:  # prompts for the audit log only with log_content
-        result = asyncio.run(_review(changes, config, options, env, progress, run_id))
-    job = _finish(_reviewed(changes, config, result, started), changes, config, options)
+    with on_signals(Cancellation()) as cancel, capturing(config) as content:
+        result = asyncio.run(_review(changes, config, options, env, progress, run_id, cancel))
+        reviewed = _reviewed(changes, config, options, result, started, cancel.signum)
+        job = _finish(*reviewed, changes, directory)
     record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
     return job
 
@@ -84,6 +101,7 @@ async def _review(
     env: Mapping[str, str],
     progress: Progress | None,
     run_id: str,
+    cancel: Cancellation,
 ) -> ReviewResult:
     providers = {p.id: build_provider(p, env) for p in config.providers}
     ledger = open_ledger(config.ledger.url)
@@ -102,6 +120,7 @@ async def _review(
             settings=settings,
             env=env,
             progress=progress,
+            cancel=cancel,
         )
     finally:
         await ledger.aclose()
@@ -109,17 +128,28 @@ async def _review(
             await provider.aclose()
 
 
-def _exit_code(blocked: bool, complete: bool, config: Config) -> ExitCode:
-    if blocked:
-        return ExitCode.BLOCKED
-    if not complete and not config.policy.fail_open:
-        return ExitCode.INCOMPLETE
-    return ExitCode.OK
-
-
-def _reviewed(changes: Changes, config: Config, r: ReviewResult, started: datetime) -> RunReport:
-    code = _exit_code(r.gate.verdict == "block", r.status == "complete", config)
-    return build_report(
+def _reviewed(
+    changes: Changes,
+    config: Config,
+    options: ReviewOptions,
+    r: ReviewResult,
+    started: datetime,
+    signum: int | None,
+) -> tuple[RunReport, Verdict]:
+    outcome = Outcome(
+        task="review",
+        status=r.status,
+        gate_blocking=len(author_blocking(r.gate)),
+        withheld_outputs=len(r.gate.blocked_outputs),
+        severities=(*(p.finding.severity for p in r.findings),
+                    *(f.severity for f in r.gate.findings if f.origin == "added")),
+        fail_on=options.fail_on,
+        fail_open=config.policy.fail_open,
+        signal=signum,
+        why=why_not_complete(r),
+    )
+    verdict = decide(outcome)
+    report = build_report(
         context=changes.context,
         plan=r.plan,
         added_lines_sent=r.added_lines_sent,
@@ -127,17 +157,23 @@ def _reviewed(changes: Changes, config: Config, r: ReviewResult, started: dateti
         findings=r.findings,
         gate=r.gate,
         policy=config.policy,
-        status=r.status,
-        exit_code=code,
+        verdict=verdict,
         started_at=started,
         findings_omitted=r.findings_dropped,
         redactions=r.redactions.counts,
         repairs=r.repairs,
-        notes=(*r.notes, *(f"{o.chunk.id}: {o.reason}" for o in r.outcomes if o.reason)),
+        notes=(
+            *changes.context.trust_warnings(),
+            *r.notes,
+            *(f"{o.chunk.id}: {o.reason}" for o in r.outcomes if o.reason),
+        ),
     )
+    return report, verdict
 
 
-def _skipped(changes: Changes, config: Config, started: datetime) -> RunReport:
+def _skipped(
+    changes: Changes, config: Config, options: ReviewOptions, started: datetime
+) -> tuple[RunReport, Verdict]:
     """No provider key: plan and gate only; the review is reported as skipped, not passed."""
     names = ", ".join(sorted({p.key_env or p.id for p in config.providers})) or (
         "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or OLLAMA_HOST"
@@ -149,9 +185,17 @@ def _skipped(changes: Changes, config: Config, started: datetime) -> RunReport:
         paths=config.review.paths,
         chunking=config.review.chunking,
     )
-    # The issue: a skipped review exits according to the gate alone.
-    code = ExitCode.BLOCKED if gate.verdict == "block" else ExitCode.OK
-    return build_report(
+    outcome = Outcome(
+        task="review",
+        status="skipped",
+        gate_blocking=len(author_blocking(gate)),
+        severities=tuple(f.severity for f in gate.findings if f.origin == "added"),
+        fail_on=options.fail_on,
+        fail_open=config.policy.fail_open,
+        why="no provider key" if plan.chunks else "",
+    )
+    verdict = decide(outcome)
+    report = build_report(
         context=changes.context,
         plan=plan,
         added_lines_sent=0,
@@ -159,16 +203,13 @@ def _skipped(changes: Changes, config: Config, started: datetime) -> RunReport:
         findings=(),
         gate=gate,
         policy=config.policy,
-        status="skipped",
-        exit_code=code,
+        verdict=verdict,
         started_at=started,
         notes=(f"review skipped: no provider key available (set {names})",),
     )
+    return report, verdict
 
 
-def _finish(
-    report: RunReport, changes: Changes, config: Config, options: ReviewOptions
-) -> ReviewJob:
-    directory = options.report_dir or Path(config.report.dir)
+def _finish(report: RunReport, verdict: Verdict, changes: Changes, directory: Path) -> ReviewJob:
     files = write_reports(report, directory)
-    return ReviewJob(report, tuple(files), ExitCode(report.exit_code), changes)
+    return ReviewJob(report, tuple(files), verdict, changes)

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ci_orch.cancel import Cancellation
 from ci_orch.config.model import Config
 from ci_orch.context.changes import Changes
 from ci_orch.gate import (
@@ -72,8 +73,11 @@ async def run_review(
     settings: PromptSettings,
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    cancel: Cancellation | None = None,
 ) -> ReviewResult:
+    """Review `changes`; on cancellation, what was answered so far, status `cancelled`."""
     progress = progress or Silent()
+    cancel = cancel or Cancellation()
     # Everything that goes into a prompt is redacted first, with the configured extra patterns.
     redactor = Redactor.from_config(config.gate.secrets)
     redacted, _ = redact_diff(changes.diff, redactor)
@@ -89,7 +93,9 @@ async def run_review(
     # The router caps this at each provider's own max_output_tokens and sends the capped value.
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
     try:
-        outcomes, notes = await _route_all(router, plan, sendable, settings, max_out, progress)
+        outcomes, notes = await _route_all(
+            router, plan, sendable, settings, max_out, progress, cancel
+        )
     finally:
         progress.close()
     reported = [(o.provider or "?", f) for o in outcomes if o.review for f in o.review.findings]
@@ -104,7 +110,7 @@ async def run_review(
         tuple(router.attempts),
         gate,
         redactor.redactions(),
-        run_status(outcomes),
+        run_status(outcomes, cancelled=cancel.requested),
         tuple(notes),
     )
 
@@ -116,9 +122,11 @@ async def _route_all(
     settings: PromptSettings,
     max_out: int,
     progress: Progress,
+    cancel: Cancellation,
 ) -> tuple[list[ChunkOutcome], list[str]]:
     """Every chunk concurrently (the router queues per provider). A shared budget or the
-    deadline running out stops the chunks that have not started; they are reported skipped."""
+    deadline running out stops the chunks that have not started; they are reported skipped.
+    Cancellation cancels the chunks still running (the router releases their holds)."""
     stop: list[str] = []
     ctx = changes.context
 
@@ -145,8 +153,36 @@ async def _route_all(
                 stop.append(reason)
             return ChunkOutcome(chunk, "skipped", reason=str(exc).splitlines()[0])
 
-    outcomes = await asyncio.gather(*(one(i) for i in range(len(plan.chunks))))
-    return list(outcomes), stop[:1]
+    tasks = [asyncio.create_task(one(i)) for i in range(len(plan.chunks))]
+    await _until_done_or_cancelled(tasks, cancel)
+    outcomes = [
+        t.result() if not t.cancelled() else ChunkOutcome(chunk, "skipped", reason="cancelled")
+        for t, chunk in zip(tasks, plan.chunks, strict=True)
+    ]
+    return outcomes, stop[:1]
+
+
+async def _until_done_or_cancelled(
+    tasks: list[asyncio.Task[ChunkOutcome]], cancel: Cancellation
+) -> None:
+    if not tasks:
+        return
+    waiter = asyncio.ensure_future(cancel.wait())
+    everything = asyncio.ensure_future(_settled(tasks))
+    try:
+        await asyncio.wait((everything, waiter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if cancel.requested:
+        for task in tasks:
+            task.cancel()
+    await everything
+
+
+async def _settled(tasks: list[asyncio.Task[ChunkOutcome]]) -> None:
+    for result in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(result, Exception):  # a bug in a chunk is a bug, not a cancelled chunk
+            raise result
 
 
 def _suggestions(placed: list[PlacedFinding]) -> list[ScanText]:
