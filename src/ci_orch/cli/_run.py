@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import ParamSpec, Protocol
 
 import click
 
+from ci_orch.crashlog import write_crash_log
 from ci_orch.errors import CiOrchError, ExitCode
 
 P = ParamSpec("P")
@@ -47,12 +50,21 @@ def exits(func: Callable[P, int | _Ran]) -> Callable[P, None]:
             code = ExitCode.INTERRUPTED
         except Exception as exc:  # a bug of ours; the message may hold data, so only at DEBUG
             log.debug("internal error", exc_info=True)
+            crash = write_crash_log(_report_dir(kwargs), exc)
+            where = f"; details in {crash}" if crash else ""
             click.echo(
                 f"ci-orch: internal error {type(exc).__name__} "
-                "(a bug in ci-orch; rerun with -vv and report it)",
+                f"(a bug in ci-orch; rerun with -vv and report it{where})",
                 err=True,
             )
             code = ExitCode.INTERNAL
         sys.exit(int(code))
 
     return wrapper
+
+
+def _report_dir(kwargs: dict[str, object]) -> Path:
+    given = kwargs.get("report_dir")
+    if isinstance(given, Path):
+        return given
+    return Path(os.environ.get("CI_ORCH_REPORT_DIR") or "ci-orch-report")
