@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ci_orch.cancel import Cancellation, on_signals, unless_cancelled
 from ci_orch.config import load_config
 from ci_orch.config.model import Config
 from ci_orch.context import Changes, load_changes
@@ -83,8 +84,13 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
     settings = GenerateSettings(options.task, targets)
     root, sha = _head(changes)
     run_id = uuid.uuid4().hex[:12]
-    with HeadTree(root, sha) as tree, capturing(config) as content:
-        result = asyncio.run(_generate(changes, config, tree, settings, env, run_id))
+    with on_signals(Cancellation()) as cancel, HeadTree(root, sha) as tree, \
+            capturing(config) as content:
+        work = _generate(changes, config, tree, settings, env, run_id)
+        result = asyncio.run(unless_cancelled(work, cancel))
+    if result is None:  # cancelled: what was in flight is lost, the report is not
+        return _finish(*_cancelled(changes, config, options, started, cancel.signum),
+                       changes, (), directory, options.task)
     generated = _generated(changes, config, result, options, started)
     job = _finish(*generated, changes, result.patches, directory, options.task)
     record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
@@ -153,6 +159,19 @@ def _generated(
         attempts=r.attempts, findings=placed, gate=r.gate, policy=config.policy,
         verdict=verdict, started_at=started, findings_omitted=omitted,
         redactions=r.redactions.counts, repairs=r.repairs, notes=notes, task="generate",
+    )
+    return report, verdict
+
+
+def _cancelled(
+    changes: Changes, config: Config, options: GenerateOptions, started: datetime,
+    signum: int | None,
+) -> tuple[RunReport, Verdict]:
+    verdict = decide(Outcome(task="generate", status="cancelled", gate_ran=False, signal=signum))
+    report = build_report(
+        context=changes.context, plan=None, added_lines_sent=0, attempts=(), findings=(),
+        gate=None, policy=config.policy, verdict=verdict, started_at=started, task="generate",
+        notes=(f"task {options.task}: cancelled before the patches were checked",),
     )
     return report, verdict
 

@@ -7,11 +7,12 @@ parsed hunks before anything is sent.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
-from ci_orch.diff.model import Diff, DiffLineMap, FileChange
+from ci_orch.diff.model import Diff, DiffLineMap, FileChange, Side
 from ci_orch.review.findings import ModelFinding
 
 Placement = Literal["inline", "file", "summary"]
@@ -27,11 +28,45 @@ class PlacedFinding:
     sources: tuple[str, ...]  # providers (and chunks) that reported it
 
 
-def fingerprint(f: ModelFinding) -> str:
-    """Stable across runs and chunks: location plus the normalised title."""
-    title = " ".join(f.title.lower().split())
-    key = f"{f.path}\0{f.side}\0{f.start_line}\0{f.end_line}\0{title}"
+# An anchor shorter than this (`}`, `return x`) is too common to tell findings apart alone.
+MIN_ANCHOR = 16
+
+
+def fingerprint(f: ModelFinding, code: dict[tuple[str, Side, int], str] | None = None) -> str:
+    """A finding's identity across runs: the file, the side, the category and the code it is
+    anchored on (whitespace-normalised), never the line numbers or the wording. A model
+    words the same finding differently on every run and pushes move code; matched by this,
+    a re-run neither reposts nor resolves it, while a fix (the code changed) retires it.
+    Where no diff line anchors it, the normalised title stands in."""
+    anchor = _anchor(f, code or {})
+    if not anchor:
+        anchor = "title:" + " ".join(f.title.lower().split())
+    key = f"{f.path}\0{f.side}\0{f.category}\0{anchor}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _anchor(f: ModelFinding, code: dict[tuple[str, Side, int], str]) -> str:
+    start, end = sorted((f.start_line, f.end_line))
+    keys = [(f.path, f.side, n) for n in range(start, end + 1)]
+    lines = [code[k] for k in keys if k in code]
+    text = " ".join(" ".join(lines).split())
+    before = code.get((f.path, f.side, start - 1))
+    if text and len(text) < MIN_ANCHOR and before is not None:
+        text = " ".join(before.split()) + " " + text
+    return text
+
+
+def line_texts(diff: Diff) -> dict[tuple[str, Side, int], str]:
+    """The text of every line the diff shows, by (path, side, line number)."""
+    texts: dict[tuple[str, Side, int], str] = {}
+    for file in diff.files:
+        for hunk in file.hunks:
+            for line in hunk.lines:
+                if line.new_no is not None:
+                    texts[(file.path, "RIGHT", line.new_no)] = line.text
+                if line.old_no is not None:
+                    texts[(file.path, "LEFT", line.old_no)] = line.text
+    return texts
 
 
 def place(finding: ModelFinding, diff: Diff, lines: DiffLineMap) -> tuple[Placement, str | None]:
@@ -61,24 +96,48 @@ def merge_findings(
 ) -> tuple[list[PlacedFinding], int]:
     """Place, deduplicate (across chunks and consensus providers) and cap the findings.
 
-    `reported` holds (source, finding) pairs. Returns the kept findings, most severe first,
-    and how many were left out by `cap`.
+    `reported` holds (source, finding) pairs. Two reports are one finding when they share
+    the fingerprint (file, side, category, anchored code) and their titles share a word
+    that means something; a different problem on the same code gets a numbered fingerprint.
+    Returns the kept findings, most severe first, and how many were left out by `cap`.
     """
     lines = diff.line_map()
-    merged: dict[str, PlacedFinding] = {}
+    code = line_texts(diff)
+    groups: dict[str, list[PlacedFinding]] = {}
     for source, finding in reported:
-        key = fingerprint(finding)
-        if key in merged:
-            old = merged[key]
+        base = fingerprint(finding, code)
+        group = groups.setdefault(base, [])
+        same = next((i for i, p in enumerate(group) if _same_problem(p.finding, finding)), None)
+        if same is not None:
+            old = group[same]
             if source not in old.sources:
-                merged[key] = PlacedFinding(
-                    old.finding, old.placement, key, old.suggestion, (*old.sources, source)
-                )
+                group[same] = dataclasses.replace(old, sources=(*old.sources, source))
             continue
+        key = base if not group else f"{base}.{len(group)}"
         placement, suggestion = place(finding, diff, lines)
-        merged[key] = PlacedFinding(finding, placement, key, suggestion, (source,))
+        group.append(PlacedFinding(finding, placement, key, suggestion, (source,)))
     ordered = sorted(
-        merged.values(),
+        (p for group in groups.values() for p in group),
         key=lambda p: (SEVERITY_ORDER[p.finding.severity], p.finding.path, p.finding.start_line),
     )
     return ordered[:cap], max(len(ordered) - cap, 0)
+
+
+_STOPWORDS = frozenset(
+    "this that with from into when where which should could would there their here have "
+    "does were been being than then also only just more most some such very issue problem "
+    "possible potential consider code line function value".split()
+)
+
+
+def _same_problem(a: ModelFinding, b: ModelFinding) -> bool:
+    """Reworded titles of one finding share a meaningful word ("injection", "unchecked")."""
+    words_a, words_b = _words(a.title), _words(b.title)
+    if words_a or words_b:
+        return bool(words_a & words_b)
+    return " ".join(a.title.lower().split()) == " ".join(b.title.lower().split())
+
+
+def _words(title: str) -> frozenset[str]:
+    cleaned = "".join(c if c.isalnum() else " " for c in title.lower())
+    return frozenset(w for w in cleaned.split() if len(w) >= 4 and w not in _STOPWORDS)
