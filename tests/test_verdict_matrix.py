@@ -234,3 +234,30 @@ def test_sigterm_mid_run_writes_a_cancelled_report(tmp_path: Path, git_repo: Git
     assert (report["status"], report["exit_code"]) == ("cancelled", 143)
     assert report["verdict"]["conclusion"] == "cancelled"
     assert (out / "summary.md").is_file()
+
+
+def test_sigint_mid_generate_writes_a_cancelled_report(tmp_path: Path, git_repo: GitRepo) -> None:
+    git_repo.write("app/calc.py", "def add(a, b):\n    return a + b\n")
+    git_repo.commit("base")
+    git_repo.write("app/calc.py", "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n"
+                   "    return a - b\n")
+    git_repo.commit("change")
+    slow = {"json": {"patches": []}, "latency_ms": 30_000}
+    with ProviderServer({"models": {"m": slow}}) as server:
+        config = _config(tmp_path, server).read_text().replace("timeout_s: 5", "timeout_s: 60")
+        (tmp_path / "ci.yml").write_text(config)
+        out = tmp_path / "out"
+        cmd = [sys.executable, "-m", "ci_orch", "generate", "--task", "docs", "--base", "HEAD~1",
+               "--platform", "none", "--config", str(tmp_path / "ci.yml"),
+               "--report-dir", str(out)]
+        proc = subprocess.Popen(cmd, cwd=git_repo.path, env={**os.environ, **ENV},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.requests, "generate never called the provider"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    report = json.loads((out / "report.json").read_text())
+    assert (report["task"], report["status"], report["exit_code"]) == ("generate", "cancelled", 130)

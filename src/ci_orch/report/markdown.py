@@ -100,7 +100,8 @@ def _findings(r: RunReport) -> list[str]:
     if not r.findings:
         none = "No findings." if r.status == "complete" else f"No findings (review {r.status})."
         return [*out, none, ""]
-    out += ["| Severity | Category | Location | Finding | Posted |", "|---|---|---|---|---|"]
+    # Where each finding is meant to go; the posted comment adds what could not go there.
+    out += ["| Severity | Category | Location | Finding | Placement |", "|---|---|---|---|---|"]
     out += [_finding_row(f) for f in r.findings[:MAX_ROWS]]
     out += _more(len(r.findings))
     if r.findings_omitted:
