@@ -1,6 +1,7 @@
 """Image size and start-up of the Docker action's entrypoint, measured without docker.
 
     python bench/action_startup.py [--venv /tmp/imgvenv] [--fresh] [--runs 10]
+    python3 /bench/action_startup.py --installed   # inside the image (bench/image_build.sh)
 
 Builds a virtualenv the way the Dockerfile does (a non-editable `pip install --no-cache-dir`
 of this checkout, then pip and setuptools removed), and prints:
@@ -10,6 +11,9 @@ of this checkout, then pip and setuptools removed), and prints:
 - the start-up of `ci-orch --version` and of `ci-orch action` (INPUT_COMMAND=gate) on a
   one-file pull request in a temp git repo, as the runner starts it (a fork PR, so no
   network), first run and median of the rest (hyperfine is used when installed).
+With --installed only the start-up of the `ci-orch` on PATH is timed (no venv, no sizes):
+bench/image_build.sh runs it in a fresh container of the built image, so "first" is a cold
+start of that container.
 """
 
 from __future__ import annotations
@@ -142,7 +146,12 @@ def main() -> None:
     parser.add_argument("--venv", type=Path, default=Path("/tmp/imgvenv"))
     parser.add_argument("--fresh", action="store_true", help="rebuild the venv")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--installed", action="store_true",
+                        help="time the ci-orch on PATH only (inside the image)")
     args = parser.parse_args()
+    if args.installed:
+        startup(shutil.which("ci-orch") or "ci-orch", args.runs)
+        return
     build(args.venv, args.fresh)
     venv_mb = tree_bytes(args.venv) / 1e6
     tok_mb = tokenizer_mb(args.venv)
@@ -153,16 +162,19 @@ def main() -> None:
                       ("python:3.11-slim-bookworm (assumed)", BASE_MB),
                       ("image estimate (goal: under 200 MB)", total)):
         print(f"{label + ':':<56}{mb:7.1f} MB")
+    startup(str(args.venv / "bin" / "ci-orch"), args.runs)
+
+
+def startup(cli: str, runs: int) -> None:
     repo, env = workspace()
-    cli = str(args.venv / "bin" / "ci-orch")
     for label, argv in (("ci-orch --version", [cli, "--version"]),
                         ("ci-orch action (gate, 1-line PR)", [cli, "action"])):
-        report = hyperfine(argv, env, repo, args.runs)
+        report = hyperfine(argv, env, repo, runs)
         if report:
             print(f"{label}:\n{report}")
             continue
-        first, median = timed(argv, env, repo, args.runs)
-        print(f"{label}: first {first:.0f} ms, median {median:.0f} ms over {args.runs} runs")
+        first, median = timed(argv, env, repo, runs)
+        print(f"{label}: first {first:.0f} ms, median {median:.0f} ms over {runs} runs")
 
 
 if __name__ == "__main__":

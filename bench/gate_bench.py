@@ -1,22 +1,29 @@
 """Benchmark of the security gate: recall per family, near-miss rate, throughput, licence and
-unsafe-code checks. One command, no network:
+unsafe-code checks, false blocks on real release diffs, planted vulnerabilities. One command:
 
+    .venv/bin/python bench/corpus/releases/fetch.py   # once: the release diffs (PyPI, npm)
     .venv/bin/python bench/gate_bench.py [--per-family N] [--mb N]
 
 Throughput is measured on a real diff: `git diff --no-index` of an empty directory against
-copies of installed packages' sources from .venv (so every line is an added line).
+copies of installed packages' sources from .venv (so every line is an added line). The
+release diffs are fetched on demand into bench/.cache/releases (pinned versions; their
+sha256 sums are in bench/corpus/releases/SHA256SUMS); without them that section says how
+to fetch them.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import gzip
+import hashlib
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +35,7 @@ from tests.test_gate_unsafe import CASES  # noqa: E402
 
 from ci_orch.config.gate import GateConfig, LicensesConfig  # noqa: E402
 from ci_orch.diff import parse_diff  # noqa: E402
-from ci_orch.gate import run_gate  # noqa: E402
+from ci_orch.gate import GateResult, run_gate  # noqa: E402
 from ci_orch.gate.licenses.backend import LicenseScanner  # noqa: E402
 from ci_orch.gate.model import ScanText  # noqa: E402
 from ci_orch.gate.run import texts_from_diff  # noqa: E402
@@ -36,6 +43,8 @@ from ci_orch.gate.secrets import SecretEngine  # noqa: E402
 from ci_orch.gate.secrets.backend import SecretsScanner  # noqa: E402
 from ci_orch.gate.unsafe.backend import UnsafeScanner  # noqa: E402
 
+CORPUS = ROOT / "bench" / "corpus"
+RELEASES = ROOT / "bench" / ".cache" / "releases"
 PACKAGES = ("pydantic", "hypothesis", "rich", "httpx", "click", "yaml", "bandit", "mypy",
             "detect_secrets", "pygments", "jsonschema", "github", "gitlab", "redis")
 
@@ -66,7 +75,7 @@ def clean(per_template: int) -> None:
     examples = []
     for category, text in near_misses(per_template=per_template):
         totals[category] += 1
-        if engine.find(text):
+        if any(m.confidence != "low" for m in engine.find(text)):  # low: a known example
             flagged[category] += 1
             examples.append(text[:100])
     rate = sum(flagged.values()) / sum(totals.values())
@@ -142,22 +151,30 @@ def throughput(megabytes: float) -> None:
         elapsed = time.perf_counter() - started
         rate = added / 1e6 / elapsed
         print(f"{name:28} {rate:7.2f} MB/s  {elapsed:6.2f} s  {len(found)} findings")
-    started = time.perf_counter()
-    result = run_gate(diff, GateConfig(), baseline=frozenset())
-    elapsed = time.perf_counter() - started
-    print(f"{'whole gate (run_gate)':28} {added / 1e6 / elapsed:7.2f} MB/s  {elapsed:6.2f} s  "
+    # Best of three: the machine is shared, and the least disturbed run is the gate's cost.
+    elapsed, result = _best_of(3, lambda: run_gate(diff, GateConfig(), baseline=frozenset()))
+    rate = added / 1e6 / elapsed
+    print(f"{'whole gate (run_gate)':28} {rate:7.2f} MB/s  {elapsed:6.2f} s  (best of 3; goal "
+          f"with bandit >= 2 MB/s: {_goal(rate >= 2)}) "
           f"verdict {result.verdict}, {len(result.findings)} findings "
           f"({collections.Counter(f.rule for f in result.findings).most_common(6)})")
     no_bandit = GateConfig.model_validate({"unsafe": {"bandit": False}})
-    started = time.perf_counter()
-    run_gate(diff, no_bandit, baseline=frozenset())
-    elapsed = time.perf_counter() - started
+    elapsed, _ = _best_of(3, lambda: run_gate(diff, no_bandit, baseline=frozenset()))
     print(f"{'whole gate, bandit off':28} {added / 1e6 / elapsed:7.2f} MB/s  {elapsed:6.2f} s")
     secrets = [f for f in result.findings if f.kind == "secret"]
     print(f"secret findings on these real sources (false positives unless a test fixture): "
           f"{len(secrets)}")
     for finding in secrets[:8]:
         print(f"  {finding.path}:{finding.line} {finding.rule}: {finding.preview[:90]}")
+
+
+def _best_of(runs: int, work: Callable[[], GateResult]) -> tuple[float, GateResult]:
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = work()
+        timings.append(time.perf_counter() - started)
+    return min(timings), result
 
 
 def licenses() -> None:
@@ -205,6 +222,74 @@ def unsafe() -> None:
           "form passing")
 
 
+def _goal(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def releases() -> None:
+    """Every blocking finding on a diff between two published releases is a false block:
+    the change shipped and nothing was wrong with it."""
+    sums = dict(line.split()[::-1] for line in
+                (CORPUS / "releases" / "SHA256SUMS").read_text().splitlines())
+    found = sorted(RELEASES.glob("*.diff.gz"))
+    if not found:
+        print("\n## Release diffs: not fetched; run "
+              "`.venv/bin/python bench/corpus/releases/fetch.py` first")
+        return
+    blocked, size, elapsed, rules = 0, 0, 0.0, collections.Counter[str]()
+    print(f"\n## False blocks on {len(found)} real release diffs (PyPI sdists, npm tarballs)")
+    for path in found:
+        raw = gzip.decompress(path.read_bytes())
+        name = path.name.removesuffix(".gz")
+        drift = "" if sums.get(name) == hashlib.sha256(raw).hexdigest() else "  (sha256 differs)"
+        started = time.perf_counter()
+        result = run_gate(parse_diff(raw), GateConfig(), baseline=frozenset())
+        elapsed += time.perf_counter() - started
+        size += len(raw)
+        blocked += result.verdict == "block"
+        rules.update(f.rule for f in result.blocking)
+        warned = collections.Counter(f.context for f in result.findings if not f.blocking)
+        print(f"{name.removesuffix('.diff'):40} {len(raw) / 1e6:5.2f} MB {result.verdict:5} "
+              f"{len(result.blocking)} blocking, {len(result.findings) - len(result.blocking)} "
+              f"reported ({', '.join(f'{k}: {v}' for k, v in warned.most_common(3))}){drift}")
+        for f in result.blocking[:3]:
+            print(f"    BLOCK {f.path}:{f.line} {f.rule}: {f.preview[:80]}")
+    per30 = blocked / len(found) * 30
+    print(f"{'ALL':40} {size / 1e6:5.1f} MB in {elapsed:.1f} s: {blocked}/{len(found)} diffs "
+          f"blocked = {per30:.2f} per 30 (goal <= 1 per 30: {_goal(per30 <= 1)}); blocking "
+          f"rules: {dict(rules) or '-'}")
+
+
+def _new_file_diff(path: str, text: str) -> str:
+    body = text.splitlines()
+    added = "".join(f"+{line}\n" for line in body)
+    return (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n"
+            f"+++ b/{path}\n@@ -0,0 +1,{len(body)} @@\n{added}")
+
+
+def vulns() -> None:
+    """Planted real vulnerabilities (bench/corpus/vulns): each added as a new file."""
+    root = CORPUS / "vulns"
+    cases = json.loads((root / "manifest.json").read_text())["cases"]
+    flagged = blocking = 0
+    missed: list[str] = []
+    for path in cases:
+        diff = parse_diff(_new_file_diff(path, (root / "cases" / path).read_text()))
+        result = run_gate(diff, GateConfig(), baseline=frozenset())
+        unsafe = [f for f in result.findings if f.kind == "unsafe"]
+        flagged += bool(unsafe)
+        blocking += result.verdict == "block"
+        if not unsafe:
+            missed.append(path)
+    n = len(cases)
+    print(f"\n## Planted vulnerabilities: {n} cases in 5 languages + CI files")
+    print(f"flagged  {flagged}/{n} = {flagged / n:6.1%}  (goal >= 90%: "
+          f"{_goal(flagged / n >= 0.9)})")
+    print(f"blocking {blocking}/{n} = {blocking / n:6.1%}  (goal >= 70%: "
+          f"{_goal(blocking / n >= 0.7)})")
+    print(f"missed: {', '.join(missed) or '-'}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--per-family", type=int, default=50)
@@ -216,6 +301,8 @@ def main() -> int:
     throughput(args.mb)
     licenses()
     unsafe()
+    releases()
+    vulns()
     return 0
 
 

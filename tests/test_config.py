@@ -132,3 +132,42 @@ def test_validate_command_prints_every_problem_and_exits_2(tmp_path: Path) -> No
 def test_published_schema_is_current() -> None:
     published = json.loads((ROOT / "schemas" / "config.schema.json").read_text())
     assert published == config_schema(), "run: ci-orch config schema > schemas/config.schema.json"
+
+
+PARITY_CASES = {
+    "every gate scanner disabled": (
+        "gate: {secrets: {enabled: false}, licenses: {enabled: false}, unsafe: {enabled: false}}\n",
+        "secrets, licenses and unsafe are all disabled",
+    ),
+    "a ledger URL we cannot open": (
+        'ledger: {url: "postgres://x"}\n',
+        "ledger.url 'postgres://x' is not supported: use sqlite:///",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PARITY_CASES))
+def test_config_validate_rejects_what_a_run_would_reject(tmp_path: Path, case: str) -> None:
+    text, message = PARITY_CASES[case]
+    checked = CliRunner().invoke(cli, ["config", "validate", str(write(tmp_path, text))])
+    assert checked.exit_code == 2 and message in checked.output
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "every gate scanner disabled",
+        "a ledger URL we cannot open",
+    ],
+)
+def test_review_rejects_what_config_validate_rejects(tmp_path: Path, case: str) -> None:
+    text, message = PARITY_CASES[case]
+    diff = tmp_path / "change.diff"
+    diff.write_text("--- a/x.py\n+++ b/x.py\n@@ -1 +1,2 @@\n x = 1\n+y = 2\n")
+    reviewed = CliRunner().invoke(
+        cli,
+        ["review", "--config", str(write(tmp_path, text)), "--diff-file", str(diff),
+         "--report-dir", str(tmp_path / "out"), "--platform", "none"],
+        env={"OPENAI_API_KEY": "", "ANTHROPIC_API_KEY": "", "GEMINI_API_KEY": ""},
+    )
+    assert reviewed.exit_code == 2 and message in reviewed.output

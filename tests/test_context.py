@@ -168,3 +168,27 @@ def test_shallow_clone_missing_base_says_how_to_fix(git_repo: GitRepo) -> None:
 def test_diff_file_and_refs_are_exclusive(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot be combined"):
         load_changes(tmp_path / "x.diff", base="HEAD", env={})
+
+
+@pytest.mark.parametrize(
+    ("event", "payload", "field"),
+    [
+        ("pull_request", {}, "pull_request.number"),
+        ("pull_request_target", {"pull_request": {"number": 3}}, "pull_request.head.sha"),
+        ("push", {"ref": "refs/heads/main", "before": "a" * 40}, "after"),
+        ("merge_group", {"merge_group": {"head_sha": "b" * 40}}, "merge_group.base_sha"),
+        ("merge_group", {}, "merge_group.base_sha"),
+    ],
+)
+def test_incomplete_event_payload_is_a_usage_error_naming_the_field(
+    tmp_path: Path, event: str, payload: dict, field: str  # type: ignore[type-arg]
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        detect_context(github_env(tmp_path, event, payload), tmp_path)
+    assert f"'{event}'" in str(caught.value) and f"has no {field}:" in str(caught.value)
+
+
+def test_pull_request_number_that_is_not_a_number_is_a_usage_error(tmp_path: Path) -> None:
+    pr = {"number": "abc", "head": {"sha": "b" * 40}, "base": {"sha": "a" * 40}}
+    with pytest.raises(UsageError, match="pull_request.number 'abc', not a number"):
+        detect_context(github_env(tmp_path, "pull_request", {"pull_request": pr}), tmp_path)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ci_orch.cli import cli
 from ci_orch.config.sections import PathFilter
@@ -165,3 +167,119 @@ def test_real_django_diff_parses() -> None:
     assert files["django/conf/locale/af/LC_MESSAGES/django.mo"].binary
     assert diff.added_lines_total > 300
     assert all(ln.new_no for f in diff.files for ln in f.added_lines())
+
+
+# The planning path reads git output with its own lean parser; unidiff stays the reference.
+
+
+def _both(text: str):  # type: ignore[no-untyped-def]
+    from ci_orch.diff.fastparse import parse_git
+    from ci_orch.diff.parse import parse_general
+
+    return tuple(parse_git(text)), parse_general(text).files
+
+
+@pytest.fixture
+def edge_raw(git_repo: GitRepo) -> bytes:
+    r = git_repo
+    r.write("keep.txt", "a\nb\nc\n")
+    r.write("gone.txt", "old\n")
+    r.write("same.txt", "same\ncontent\nhere\nfor\nrename\n")
+    r.write("copy.txt", "copy\nme\nplease\nthree\nlines\n")
+    r.write("run.sh", "echo hi\n")
+    r.write("noeol.txt", "noeol")
+    r.write("dropeol.txt", "x\ny\n")
+    r.write("crlf.txt", "l1\r\nl2\r\n")
+    r.write("img.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    r.commit("base")
+    r.write("keep.txt", "a\nB\nc\nd\n\n")
+    r.git("rm", "-q", "gone.txt")
+    r.git("mv", "same.txt", "moved.txt")
+    r.write("copied.txt", "copy\nme\nplease\nthree\nlines\nmore\n")
+    (r.path / "run.sh").chmod(0o755)
+    r.write("noeol.txt", "noeol\nmore")
+    r.write("dropeol.txt", "x\ny")
+    r.write("crlf.txt", "l1\r\n\r\nl2\r\nl3\r\n")
+    r.write("img.png", b"\x89PNG\r\n\x1a\n\x00\x00\x01")
+    r.write("empty.txt", "")
+    r.write("latin1.txt", "café\n".encode("latin-1"))
+    r.write("spaced name.txt", "a b\n")
+    r.write("link", b"")
+    (r.path / "link").unlink()
+    (r.path / "link").symlink_to("keep.txt")
+    r.commit("head")
+    import subprocess
+
+    args = ["git", "diff", "--find-renames", "--find-copies-harder", "--binary", "HEAD~1", "HEAD"]
+    return subprocess.run(args, cwd=r.path, capture_output=True, check=True).stdout
+
+
+def test_fast_parser_reads_git_output_exactly_as_unidiff(edge_raw: bytes) -> None:
+    from ci_orch.diff.fastparse import parse_git
+    from ci_orch.diff.parse import decode
+
+    fast, reference = _both(decode(edge_raw))
+    assert fast == reference
+    assert tuple(parse_git(edge_raw)) == fast  # bytes are decoded file by file, to the same text
+    statuses = {f.path: f.status for f in fast}
+    assert statuses["moved.txt"] == "renamed" and statuses["gone.txt"] == "deleted"
+    assert {"copied.txt", "crlf.txt", "dropeol.txt", "img.png", "link", "spaced name.txt"} <= set(
+        statuses
+    )
+
+
+def test_fast_parser_matches_unidiff_on_a_real_release_diff() -> None:
+    fast, reference = _both((DATA / "django-5.0-5.1-excerpt.diff").read_text())
+    assert fast == reference and len(fast) > 3
+
+
+def test_input_that_is_not_plain_git_output_goes_through_unidiff() -> None:
+    from ci_orch.diff.fastparse import Unsupported, parse_git
+
+    plain = "--- a/x.py\n+++ b/x.py\n@@ -1 +1,2 @@\n x\n+y\n"
+    with_prose = "diff --git a/x.py b/x.py\nsome prose git never writes\n"
+    for text in (plain, with_prose):
+        with pytest.raises(Unsupported):
+            parse_git(text)
+    assert [ln.text for ln in parse_diff(plain).files[0].added_lines()] == ["y"]
+    with pytest.raises(DiffError, match="not a valid unified diff"):
+        parse_diff("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n x\n")
+
+
+_kinds = st.sampled_from(["+", "-", " "])
+_texts = st.text(st.characters(blacklist_characters="\n"), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(st.tuples(_kinds, _texts), min_size=1, max_size=12), min_size=1, max_size=4),
+    st.booleans(),
+    st.booleans(),
+)
+def test_property_fast_parser_agrees_with_unidiff(hunks, crlf, no_eol) -> None:  # type: ignore[no-untyped-def]
+    end = "\r\n" if crlf else "\n"
+    out = ["diff --git a/f.txt b/f.txt\nindex 1111111..2222222 100644\n--- a/f.txt\n+++ b/f.txt\n"]
+    old = new = 1
+    for lines in hunks:
+        n_old = sum(1 for k, _ in lines if k != "+")
+        n_new = sum(1 for k, _ in lines if k != "-")
+        out.append(f"@@ -{old},{n_old} +{new},{n_new} @@ section{end}")
+        out.extend(f"{k}{t}{end}" for k, t in lines)
+        old, new = old + n_old + 4, new + n_new + 4
+    if no_eol:
+        out.append("\\ No newline at end of file\n")
+    try:
+        fast, reference = _both("".join(out))
+    except DiffError:
+        return  # unidiff rejects it (e.g. a "\r" inside a line); the fast parser never decides
+    assert fast == reference
+
+
+def test_parsing_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    parse_diff((DATA / "django-5.0-5.1-excerpt.diff").read_bytes())
+    with pytest.raises(DiffError):
+        parse_diff("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n x\n")
+    assert gc.isenabled()

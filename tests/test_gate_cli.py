@@ -6,6 +6,7 @@ import contextlib
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -36,6 +37,14 @@ def _run(tmp_path: Path, *args: str, diff: str | None = None) -> tuple[int, str]
     return result.exit_code, result.output
 
 
+def _json(out: str) -> dict[str, Any]:
+    """The JSON document on stdout; the one-line run status that follows it goes to stderr,
+    which the test runner mixes into the same output."""
+    data, _ = json.JSONDecoder().raw_decode(out)
+    assert isinstance(data, dict)
+    return data
+
+
 def test_clean_diff_passes(tmp_path: Path) -> None:
     code, out = _run(tmp_path, diff=_diff("x = 1\nprint(x)"))
     assert code == 0
@@ -45,7 +54,7 @@ def test_clean_diff_passes(tmp_path: Path) -> None:
 def test_secret_blocks_and_json_has_the_documented_shape(tmp_path: Path) -> None:
     code, out = _run(tmp_path, "--format", "json", diff=_diff(f'TOKEN = "{KEY}"\n'))
     assert code == 1
-    data = json.loads(out)
+    data = _json(out)
     assert data["verdict"] == "block"
     assert set(data) >= {"verdict", "findings", "scanned", "elapsed_s"}
     finding = data["findings"][0]
@@ -76,7 +85,7 @@ def test_sarif_and_report_files_are_written(tmp_path: Path) -> None:
         diff=_diff(f'TOKEN = "{KEY}"\nrequests.get(u, verify=False)\n'),
     )
     assert code == 1
-    sarif = json.loads(out)
+    sarif = _json(out)
     assert sarif["version"] == "2.1.0"
     results = sarif["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {
@@ -97,7 +106,7 @@ def test_sarif_and_report_files_are_written(tmp_path: Path) -> None:
 
 def test_baseline_accepts_a_finding_and_its_change_is_reported(tmp_path: Path) -> None:
     code, out = _run(tmp_path, "--format", "json", diff=_diff(f'TOKEN = "{KEY}"\n'))
-    fingerprint = json.loads(out)["findings"][0]["fingerprint"]
+    fingerprint = _json(out)["findings"][0]["fingerprint"]
     baseline = json.dumps(
         {"version": 1, "allow": [{"fingerprint": fingerprint, "reason": "revoked test token"}]},
         indent=2,
@@ -122,7 +131,7 @@ def test_base_and_head_in_a_git_repo(git_repo: GitRepo, monkeypatch: pytest.Monk
         monkeypatch.delenv(name, raising=False)
     result = CliRunner().invoke(cli, ["gate", "--base", base, "--head", head, "--format", "json"])
     assert result.exit_code == 1, result.output
-    assert [(f["path"], f["line"]) for f in json.loads(result.output)["findings"]] == [("a.py", 2)]
+    assert [(f["path"], f["line"]) for f in _json(result.output)["findings"]] == [("a.py", 2)]
     clean = CliRunner().invoke(cli, ["gate", "--base", base, "--head", base])
     assert clean.exit_code == 0, clean.output
 
@@ -167,6 +176,22 @@ def test_no_refs_compares_with_the_default_branch(
 
 
 def test_text_output_neutralises_escapes_and_log_commands(tmp_path: Path) -> None:
-    code, out = _run(tmp_path, diff=_diff("eval(x)  # \x1b[2J ::add-mask::x ::error::pwned"))
+    code, out = _run(tmp_path, diff=_diff("eval(request.args['x'])  # \x1b[2J ::add-mask::x ::error::pwned"))
     assert code == 1
     assert "\x1b" not in out and "::error::" not in out and "::add-mask::" not in out
+
+
+def test_reports_say_why_a_finding_does_not_block(tmp_path: Path) -> None:
+    body = ("import subprocess\n"
+            "subprocess.run(f'ls {d}', shell=True)  # nosec B602\n"
+            "subprocess.Popen(pager, shell=True)\n")
+    code, out = _run(tmp_path, diff=_diff(body, "tools/pager.py"))
+    assert code == 0, out
+    assert "[no evidence of untrusted input]" in out
+    assert "skip  tools/pager.py:2:" in out and "[suppressed: nosec B602]" in out
+    code, out = _run(tmp_path, "--format", "json", diff=_diff(body, "tools/pager.py"))
+    data = _json(out)
+    assert [(f["line"], f["blocking"], f["context"]) for f in data["findings"]] == [
+        (3, False, "no evidence of untrusted input")]
+    assert [(f["line"], f["context"]) for f in data["baseline"]["suppressed"]] == [
+        (2, "suppressed: nosec B602")]

@@ -15,6 +15,9 @@ from ci_orch.cli import cli
 from ci_orch.config.gate import GateConfig
 from ci_orch.diff import parse_diff
 from ci_orch.gate import run_gate
+from ci_orch.gate.model import ScanText
+from ci_orch.gate.unsafe.backend import UnsafeScanner
+from ci_orch.gate.unsafe.narrow import hot_rows, narrowed
 
 HEADER = "diff --git a/f.py b/f.py\n--- a/f.py\n+++ b/f.py\n"
 
@@ -55,6 +58,11 @@ def test_gate_never_crashes(data: str | bytes) -> None:
     "A" * 200_000, "eyJ" * 60_000, "ZXlK" * 50_000, "api_key=" * 25_000, "glpat-" * 30_000,
     "eval(" * 40_000, "curl " * 40_000 + "| sh", "origin: '*' " * 20_000,
     "licensed under " * 15_000, "ghp_" + "a1B2" * 9 + " " + ("x = 'ghp_" + "Zz9Y" * 9 + "' ") * 3000,
+    # inline suppression markers are parsed on every line that has a finding
+    "eval(request.x)  # nosemgrep: a" + " " * 200_000 + "!",
+    "eval(request.x)  # nosec " + "B602 " * 40_000 + "x",
+    "eval(request.x)  # ci-orch: ignore[" + "py-eval, " * 20_000,
+    "eval(request.x)  // eslint-disable-line " + "no-eval, " * 20_000,
 ])
 def test_hostile_lines_stay_linear(line: str) -> None:
     # The diff is attacker-controlled: no regex may go quadratic on one huge line.
@@ -66,3 +74,21 @@ def test_hostile_lines_stay_linear(line: str) -> None:
         assert time.perf_counter() - started < 5, path
         assert len(result.findings) <= 3 * 20 + 3001
     assert diff.files
+
+
+python_ish = st.lists(st.sampled_from([
+    "import pickle", "from x import y", "class A(", "    Base,", "):", "class B:", "@dec",
+    "def f(d):", "    return pickle.loads(d)", '    """doc', '"""', "else:", "    pass",
+    "    subprocess.run(cmd, shell=True)", "x = [", "]", "", "# comment", "\'\'\'",
+    "  if x:", "        hashlib.md5(b)", "\t\tos.system(c)",
+]), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(python_ish)
+def test_bandit_narrowing_never_crashes_and_keeps_every_trigger(rows: list[str]) -> None:
+    code = "\n".join(rows)
+    hot = hot_rows(code)
+    kept = narrowed(code, hot)
+    assert kept is None or {n - 1 for n in hot} <= set(kept)
+    UnsafeScanner().scan([ScanText("m.py", code)])

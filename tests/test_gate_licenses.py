@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import subprocess
 import sys
+import sysconfig
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -111,7 +113,7 @@ def test_pasted_permissive_text_without_spdx_is_reported_not_blocking() -> None:
 
 
 def test_no_denied_findings_on_real_permissive_sources() -> None:
-    site = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"))
+    site = Path(sysconfig.get_paths()["purelib"])  # the packages this interpreter runs on
     files = sorted(p for pkg in ("click", "httpx", "pydantic", "yaml", "rich")
                    for p in (site / pkg).rglob("*.py"))
     assert len(files) > 100
@@ -121,11 +123,15 @@ def test_no_denied_findings_on_real_permissive_sources() -> None:
 
 
 def test_the_index_says_where_its_data_came_from() -> None:
+    # The recorded provenance is the data's own hash, every id in the index is one the
+    # SPDX data has, and the attribution names the same data.
+    source = require_contracts() / "licenses" / "spdx-full.json"
     index = LicenseIndex.packaged()
-    assert "spdx-license-list 6.12.0" in index.data_version
-    assert {"GPL-3.0-only", "AGPL-3.0-only", "MIT"} <= {r.id for r in index.records}
+    assert index.data_version.endswith(hashlib.sha256(source.read_bytes()).hexdigest()[:16])
+    ids = {r.id for r in index.records}
+    assert {"GPL-3.0-only", "AGPL-3.0-only", "MIT"} <= ids <= set(_texts())
     attribution = resources.files("ci_orch").joinpath("data", "licenses", "ATTRIBUTION.md").read_text()
-    assert "CC-BY-3.0" in attribution
+    assert index.data_version in attribution and "CC-BY-3.0" in attribution
 
 
 def test_the_packaged_index_is_what_the_script_builds(tmp_path: Path) -> None:
@@ -137,3 +143,24 @@ def test_the_packaged_index_is_what_the_script_builds(tmp_path: Path) -> None:
     )
     assert "records" in done.stdout
     assert json.loads((tmp_path / "index.json").read_text()) == json.loads(packaged)
+
+
+def test_licence_text_deep_in_a_long_file_is_found_at_its_lines() -> None:
+    # Only the lines near licence words are shingled: text pasted after 2,000 lines of
+    # code, in a file whose header also mentions a licence, is still found where it is.
+    code = [f"value_{i} = compute({i})" for i in range(2000)]
+    excerpt = _texts()["GPL-3.0-only"].splitlines()[200:260]
+    body = ["# Copyright 2024 Example; see LICENSE", *code, *excerpt, *code[:300]]
+    found = SCANNER.scan([ScanText("src/big.py", "\n".join(body))])
+    denied = [f for f in found if f.rule == "license-text-denied"]
+    assert [f.path for f in denied] == ["src/big.py"]
+    assert 2001 < denied[0].line <= 2002 + len(excerpt)
+    assert SCANNER.scan([ScanText("src/big.py", "\n".join(body[:2001]))]) == []
+
+
+def test_a_notice_wrapped_over_lines_deep_in_a_file_is_found() -> None:
+    code = [f"x_{i} = {i}  # moved under the new layout" for i in range(500)]
+    notice = ['"""This module is released under', "the GNU General", 'Public License v3."""']
+    found = SCANNER.scan([ScanText("src/mod.py", "\n".join([*code, *notice, *code]))])
+    assert [(f.rule, f.line) for f in found] == [("license-notice-denied", 501)]
+    assert SCANNER.scan([ScanText("src/mod.py", "\n".join([*code, *code]))]) == []

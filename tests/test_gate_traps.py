@@ -5,11 +5,15 @@ from __future__ import annotations
 import importlib.metadata
 import random
 import re
+import subprocess
+import sys
+import tomllib
 
 from ci_orch.config.gate import GateConfig
 from ci_orch.diff import parse_diff
 from ci_orch.gate import run_gate
 from ci_orch.gate.secrets import SecretEngine, SecretRule
+from tests.conftest import ROOT
 from tests.gate.formats import ALNUM, HEX, r, uuid4
 
 RNG = random.Random(99)
@@ -20,12 +24,16 @@ def _gh() -> str:
 
 
 def test_works_outside_detect_secrets_settings_contexts() -> None:
-    # Trap: plugins only run inside default_settings()/transient_settings().
-    from detect_secrets.settings import get_settings
+    # Trap: plugins only run inside default_settings()/transient_settings(). A family our
+    # engine takes from a detect-secrets plugin is still found when detect-secrets'
+    # settings enable no plugin at all, and outside any settings context.
+    from detect_secrets.settings import transient_settings
 
-    get_settings().clear()
-    key = _gh()
-    assert [m.rule.id for m in SecretEngine.from_config().find(f"t = '{key}'")] == ["github-token"]
+    text = f'softlayer_api_key = "{r(RNG, HEX, 64)}"'
+    with transient_settings({"plugins_used": []}):
+        inside = [m.rule.id for m in SecretEngine.from_config().find(text)]
+    assert inside == ["softlayer-api-key"]
+    assert [m.rule.id for m in SecretEngine.from_config().find(text)] == ["softlayer-api-key"]
 
 
 def test_entropy_limit_applies_on_every_line() -> None:
@@ -49,11 +57,50 @@ def test_diff_files_not_on_disk_are_scanned() -> None:
     assert [f.path for f in result.findings] == ["nowhere/on/disk.py"]
 
 
-def test_unidiff_is_a_declared_dependency() -> None:
-    # Trap: detect-secrets uses unidiff without declaring it; we parse diffs ourselves
-    # with a declared unidiff.
-    requires = importlib.metadata.requires("ci-orch") or []
-    assert any(re.match(r"unidiff\b", req) for req in requires)
+def test_every_module_the_gate_imports_is_declared() -> None:
+    # Trap: detect-secrets imports unidiff without declaring it. Import the diff parser
+    # and the gate in a fresh interpreter and check that every third-party distribution
+    # they load is one ci-orch declares, directly or through a declared dependency.
+    at_start = set(_modules_after(""))  # .pth hooks (setuptools' distutils shim)
+    owners = importlib.metadata.packages_distributions()
+    loaded = {dist for name in _modules_after("import ci_orch.diff, ci_orch.gate.run")
+              if "." not in name and name not in at_start
+              for dist in owners.get(name, ())}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = set().union(*(_closure(_name(req)) for req in project["dependencies"]))
+    assert "unidiff" in {_norm(d) for d in loaded}
+    assert {_norm(d) for d in loaded} - declared - {"ci-orch"} == set()
+
+
+def _modules_after(imports: str) -> list[str]:
+    code = f"import sys\n{imports}\nprint(' '.join(sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    return done.stdout.split()
+
+
+def _name(requirement: str) -> str:
+    return re.match(r"[A-Za-z0-9_.\-]+", requirement)[0]  # type: ignore[index]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _closure(dist: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [dist]
+    while todo:
+        name = _norm(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        todo.extend(_name(req) for req in requires if "extra ==" not in req)
+    return seen
 
 
 def test_indirect_reference_lines_are_not_suppressed() -> None:

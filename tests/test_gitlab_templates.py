@@ -1,9 +1,13 @@
-"""The GitLab include template and CI/CD component: valid against GitLab's CI schema, every
-input defaulted and used, and naming report files ci-orch really writes."""
+"""The GitLab include template, the CI/CD component and ci-orch's own release pipeline: valid
+against GitLab's CI schema, every input defaulted and used, naming report files ci-orch
+really writes, and an eval job that passes with a message while no dataset exists."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -22,6 +26,8 @@ from tests.test_report_formats import validate
 from tests.test_report_support import realistic_report
 
 TEMPLATE = ROOT / "gitlab-ci-template.yml"
+PIPELINE = ROOT / ".gitlab-ci.yml"
+DATASET = ".ci-orch/golden/dataset.jsonl"
 COMPONENT = ROOT / "templates" / "ci-orch.yml"
 JOBS = ("ci-orch-review", "ci-orch-gate", "ci-orch-eval")
 INPUT = re.compile(r"\$\[\[\s*inputs\.([a-z_]+)\s*\]\]")
@@ -49,6 +55,18 @@ def interpolated(jobs: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_include_template_is_valid_gitlab_ci() -> None:
     check_jsonschema(TEMPLATE)
+
+
+def test_the_release_pipeline_is_valid_gitlab_ci() -> None:
+    check_jsonschema(PIPELINE)
+    config = yaml.safe_load(PIPELINE.read_text())
+    release = config["release"]
+    # The catalog wants plain semantic versions: the vX.Y.Z tag becomes release X.Y.Z.
+    assert release["release"]["tag_name"] == "$VERSION"
+    assert "VERSION=${CI_COMMIT_TAG#v}" in "\n".join(config["version"]["script"])
+    assert config["version"]["artifacts"]["reports"]["dotenv"] == "release.env"
+    assert set(release["needs"]) == {"version", "image-mirror"}
+    assert any("skopeo copy --all" in line for line in config["image-mirror"]["script"])
 
 
 def test_the_component_is_valid_before_and_after_interpolation(tmp_path: Path) -> None:
@@ -101,8 +119,7 @@ def test_jobs_run_on_the_right_events(source: str) -> None:
     dataset = re.search(r'ci-orch eval "(\S+)" --report-dir eval-report\n?$',
                         scripts(evaluation, base))
     assert dataset is not None
-    assert config.get("variables", {}).get("CI_ORCH_EVAL_DATASET", dataset[1]) == (
-        "examples/golden/dataset.jsonl")
+    assert config.get("variables", {}).get("CI_ORCH_EVAL_DATASET", dataset[1]) == DATASET
     assert "gitlab_artifacts --job \"$CI_JOB_NAME\"" in scripts(evaluation, base)
     assert "CI_ORCH_GITLAB_TOKEN=" in scripts(review, base)
 
@@ -161,11 +178,81 @@ def test_the_setup_page_shows_the_real_defaults() -> None:
     page = (ROOT / "docs" / "gitlab.md").read_text()
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", page, re.S)]
     remote, component = blocks[0], blocks[1]
-    assert remote["include"][0]["remote"].endswith("/v1/gitlab-ci-template.yml")
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert version is not None
+    include = remote["include"][0]
+    assert include["remote"] == (
+        f"https://raw.githubusercontent.com/ci-orch/ci-orch/v{version[1]}/gitlab-ci-template.yml")
+    sri = "sha256-" + base64.b64encode(hashlib.sha256(TEMPLATE.read_bytes()).digest()).decode()
+    assert include["integrity"] == sri, "run `python scripts/release.py integrity`"
     assert remote["variables"] == yaml.safe_load(TEMPLATE.read_text())["variables"]
     spec, _ = component_docs()
     defaults = {k: v["default"] for k, v in spec["spec"]["inputs"].items()}
     assert component["include"][0]["inputs"] == defaults
-    assert component["include"][0]["component"].startswith("$CI_SERVER_FQDN/")
+    assert component["include"][0]["component"] == (
+        f"$CI_SERVER_FQDN/ci-orch/ci-orch/ci-orch@{version[1]}")
     for tier_fact in ("Pipelines must succeed", "`api`", "Reporter", "Masked", "Ultimate"):
         assert tier_fact in page
+
+
+def eval_job_script(source: str) -> str:
+    """The ci-orch-eval job's before_script and script, as the runner's shell gets them."""
+    if source == "template":
+        config = yaml.safe_load(TEMPLATE.read_text())
+    else:
+        spec, jobs = component_docs()
+        config = interpolated(jobs, spec["spec"]["inputs"])
+    return scripts(config["ci-orch-eval"], config[".ci-orch"])
+
+
+def run_job(script: str, project: Path, bin_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(project),
+           "CI_PROJECT_DIR": str(project), "CI_JOB_NAME": "ci-orch-eval",
+           "CI_COMMIT_REF_NAME": "main", "CI_ORCH_TOKEN_VARIABLE": "CI_ORCH_GITLAB_TOKEN",
+           "CI_ORCH_CONFIG": ".ai-orchestrator.yml", "CI_ORCH_MAX_COST": "",
+           "CI_ORCH_EVAL_DATASET": DATASET, "GIT_CONFIG_GLOBAL": str(project / ".gitconfig")}
+    # GitLab runs the lines in one POSIX shell, stopping at the first failing line.
+    return subprocess.run(["sh", "-e", "-c", script], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def recorder(bin_dir: Path, name: str) -> None:
+    """A stand-in for a command that records its argv (the real ones need GitLab's API)."""
+    tool = bin_dir / name
+    tool.write_text(f'#!/bin/sh\necho "{name} $*" >> "$CI_PROJECT_DIR/calls"\n')
+    tool.chmod(0o755)
+
+
+@pytest.mark.parametrize("source", ["template", "component"])
+def test_the_eval_job_passes_with_a_message_until_a_dataset_exists(
+        source: str, tmp_path: Path) -> None:
+    project, bin_dir = tmp_path / "project", tmp_path / "bin"
+    project.mkdir()
+    bin_dir.mkdir()
+    recorder(bin_dir, "ci-orch")
+    recorder(bin_dir, "python3")
+    script = eval_job_script(source)
+    done = run_job(script, project, bin_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"skipped: no golden dataset at {DATASET}" in done.stdout
+    assert "ci-orch eval init" in done.stdout
+    assert not (project / "calls").exists()  # neither the baseline download nor the eval ran
+    # Once `ci-orch eval init` has written one, the job evaluates it.
+    (project / DATASET).parent.mkdir(parents=True)
+    (project / DATASET).write_text("{}\n")
+    done = run_job(script, project, bin_dir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = (project / "calls").read_text().splitlines()
+    assert calls[-1] == f"ci-orch eval {DATASET} --report-dir eval-report"
+
+
+def test_every_default_names_this_versions_release() -> None:
+    """One version scheme: package X.Y.Z, image :vX.Y.Z, component @X.Y.Z."""
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(), re.M)
+    assert version is not None
+    image = f"ghcr.io/ci-orch/ci-orch:v{version[1]}"
+    assert yaml.safe_load(TEMPLATE.read_text())["variables"]["CI_ORCH_IMAGE"] == image
+    spec, _ = component_docs()
+    assert spec["spec"]["inputs"]["image"]["default"] == image
+    header = COMPONENT.read_text().split("\n---\n", 1)[0]
+    assert f"/ci-orch@{version[1]}" in header and "<group>" not in header

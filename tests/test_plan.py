@@ -217,3 +217,236 @@ def test_published_plan_schema_is_current() -> None:
     assert json.loads(result.output) == json.loads(
         (ROOT / "schemas" / "plan.schema.json").read_text()
     )
+
+
+# Counting only where it matters: the byte bound and whole-text counts change no decision.
+
+
+def test_counting_by_bytes_changes_nothing_against_counting_every_line() -> None:
+    from ci_orch.plan.pieces import Counting, cut_file
+
+    diff = parse_diff((DATA / "django-5.0-5.1-excerpt.diff").read_bytes())
+    for budget in (300, 2_000, 50_000):
+        per_line = Counting(
+            lines=OPENAI.raw_counts, text=lambda t: sum(OPENAI.raw_counts(t.splitlines(True)))
+        )
+        whole = Counting(lines=OPENAI.raw_counts, text=OPENAI.raw_count)
+        for i, f in enumerate(diff.files):
+            if f.hunks:
+                assert cut_file(i, f, budget, per_line, 3) == cut_file(i, f, budget, whole, 3)
+
+
+# The tokenizer's ranks, cached in a fast form that is verified before use.
+
+
+def test_fast_ranks_equal_tiktokens_and_a_tampered_cache_is_not_trusted(tmp_path: Path) -> None:
+    from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS  # type: ignore[import-untyped]
+
+    from ci_orch.plan import ranks
+    from ci_orch.plan.tokens import _seed_cache
+
+    _seed_cache("cl100k_base")  # tiktoken's own cache, from the packaged file
+    reference = ENCODING_CONSTRUCTORS["cl100k_base"]()
+    ranks.store(tmp_path, reference)
+    assert ranks.load(tmp_path, "cl100k_base") == reference
+    cached = tmp_path / "cl100k_base.ci-orch-ranks"
+    data = bytearray(cached.read_bytes())
+    data[-1] ^= 1  # one bit of one token
+    cached.write_bytes(bytes(data))
+    assert ranks.load(tmp_path, "cl100k_base") is None
+    assert ranks.load(tmp_path, "r50k_base") is None  # no digest for it: tiktoken loads it
+
+
+# Sensitivity per file: redacted text goes anywhere; sensitive paths get chunks of their own.
+
+
+def _eight_files(secret_in: str = "", secret: str = "") -> str:
+    names = [f"app/m{i}.py" for i in range(7)] + ["deploy/keys.py"]
+    out = []
+    for name in names:
+        body = [f"value_{j} = {j}" for j in range(6)]
+        if name == secret_in:
+            body.append(f'AWS_ACCESS_KEY_ID = "{secret}"')
+        out.append(
+            f"diff --git a/{name} b/{name}\nnew file mode 100644\n--- /dev/null\n+++ b/{name}\n"
+            f"@@ -0,0 +1,{len(body)} @@\n" + "".join(f"+{b}\n" for b in body)
+        )
+    return "".join(out)
+
+
+def test_sensitive_files_are_chunked_apart_and_only_they_are_sensitive() -> None:
+    from ci_orch.config.routing import PathRule, RoutingConfig
+    from ci_orch.routing.classify import classify
+
+    routing = RoutingConfig(rules=(PathRule(paths=("deploy/**",), sensitive=True),))
+    diff = parse_diff(_eight_files())
+    result = plan_review(
+        diff,
+        Target("m", 128_000, 4096, OPENAI),
+        paths=PathFilter(),
+        chunking=Chunking(),
+        budget=20_000,
+        sensitive_paths=routing.sensitive_globs,
+    )
+    assert_sound(diff, result)
+    assert [c.files for c in result.chunks] == [
+        tuple(f"app/m{i}.py" for i in range(7)),
+        ("deploy/keys.py",),
+    ]
+    kinds = [classify(_routed(c), routing, c.tokens).sensitive for c in result.chunks]
+    assert kinds == [False, True]
+    # Without the sensitive paths, the eight small files share one chunk.
+    assert len(plan(diff, 20_000).chunks) == 1
+
+
+def _routed(chunk):  # type: ignore[no-untyped-def]
+    from ci_orch.providers.interface import Message, ProviderRequest
+    from ci_orch.routing.model import RoutedRequest
+
+    request = ProviderRequest("s", (Message("user", chunk.text),), 100)
+    return RoutedRequest(
+        request=request, paths=chunk.files, redactions=chunk.text.count("<redacted:")
+    )
+
+
+def test_redactions_alone_do_not_make_a_request_sensitive_unless_configured() -> None:
+    from ci_orch.config.routing import RoutingConfig
+    from ci_orch.routing.classify import classify
+
+    diff = parse_diff(_eight_files("app/m3.py", "<redacted:aws-access-key-id:1>"))
+    chunk = plan(diff, 20_000).chunks[0]
+    assert not classify(_routed(chunk), RoutingConfig(), chunk.tokens).sensitive
+    strict = classify(_routed(chunk), RoutingConfig(redacted_is_sensitive=True), chunk.tokens)
+    assert strict.sensitive and strict.sensitivity_reasons == ("1 redaction(s) made",)
+
+
+@pytest.mark.parametrize("with_local", [True, False])
+async def test_seven_files_go_to_a_standard_provider_and_the_sensitive_one_stays_local(
+    tmp_path: Path, with_local: bool
+) -> None:
+    from ci_orch.ledger import open_ledger
+    from ci_orch.routing import AllProvidersFailed
+    from tests.routing.support import ScriptedProvider, make_config, make_router, pcfg
+
+    providers = [ScriptedProvider(pcfg("cloud"))]
+    if with_local:
+        providers.append(ScriptedProvider(pcfg("box", tier="local", preference=0.0)))
+    config = make_config([p.config for p in providers], sensitive_paths=("deploy/**",))
+    diff = parse_diff(_eight_files())
+    result = plan_review(
+        diff,
+        Target("m", 128_000, 4096, OPENAI),
+        paths=PathFilter(),
+        chunking=Chunking(),
+        budget=20_000,
+        sensitive_paths=config.routing.sensitive_globs,
+    )
+    ledger = open_ledger(f"sqlite:///{tmp_path}/ledger.sqlite")
+    served: dict[tuple[str, ...], str] = {}
+    try:
+        router = make_router(config, providers, ledger)
+        for chunk in result.chunks:
+            try:
+                served[chunk.files] = (await router.route(_routed(chunk))).provider
+            except AllProvidersFailed as exc:
+                served[chunk.files] = "withheld: " + "; ".join(exc.failures)
+    finally:
+        await ledger.aclose()
+    seven = tuple(f"app/m{i}.py" for i in range(7))
+    assert served[seven] == "cloud"
+    if with_local:
+        assert served[("deploy/keys.py",)] == "box"
+    else:
+        assert "sensitive" in served[("deploy/keys.py",)]
+    cloud_saw = "".join(m.content for r in providers[0].calls for m in r.messages)
+    assert "app/m6.py" in cloud_saw and "deploy/keys.py" not in cloud_saw
+
+
+def _aws_key_id() -> str:
+    import random
+
+    rng = random.Random(3)  # a real-format key id made at test time: nothing real committed
+    return "AKIA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+
+
+async def test_a_pr_with_one_aws_key_is_reviewed_in_full_with_the_key_redacted(
+    tmp_path: Path, git_repo: GitRepo
+) -> None:
+    from ci_orch.config import load_config
+    from ci_orch.context import load_changes
+    from ci_orch.ledger import open_ledger
+    from ci_orch.providers.registry import build_provider
+    from ci_orch.review.pipeline import run_review
+    from ci_orch.review.prompts import PromptSettings
+    from ci_orch.testing.provider_server import ProviderServer
+
+    key = _aws_key_id()
+    git_repo.write("README.md", "x\n")
+    git_repo.commit("base")
+    for name in [f"app/m{i}.py" for i in range(7)] + ["deploy/keys.py"]:
+        extra = f'AWS_ACCESS_KEY_ID = "{key}"\n' if name == "app/m3.py" else ""
+        git_repo.write(name, "".join(f"value_{j} = {j}\n" for j in range(6)) + extra)
+    git_repo.commit("head")
+    env = {"OPENAI_API_KEY": "sk-test-not-a-key"}
+    with ProviderServer({}) as server:
+        server.load({"models": {"std": {"json": {"findings": [], "summary": "s"}}}})
+        cfg = tmp_path / "ci.yml"
+        cfg.write_text(
+            f"providers:\n  - id: std\n    type: openai\n    model: std\n"
+            f"    base_url: {server.url_for('openai')}\n"
+            "    price: {input_per_mtok: 1.0, output_per_mtok: 2.0}\n"
+            "    capabilities: [review]\n"
+            f'ledger: {{url: "sqlite:///{tmp_path}/ledger.sqlite"}}\n'
+        )
+        config = load_config(cfg, env={})
+        changes = load_changes(base="HEAD~1", repo=git_repo.path, env={})
+        providers = {p.id: build_provider(p, env) for p in config.providers}
+        ledger = open_ledger(config.ledger.url)
+        try:
+            result = await run_review(
+                changes,
+                config,
+                providers=providers,
+                ledger=ledger,
+                run_id="t",
+                settings=PromptSettings(),
+                env=env,
+            )
+        finally:
+            await ledger.aclose()
+            for p in providers.values():
+                await p.aclose()
+        bodies = "".join(str(r) for r in server.requests)
+    assert result.plan.added_lines_total == 49
+    assert result.added_lines_sent == 49 and result.status == "complete"
+    assert key not in bodies and "<redacted:aws-access-key-id:1>" in bodies
+
+
+def test_first_load_writes_the_fast_form_and_later_loads_count_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ci_orch.plan.tokens import get_encoding
+
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path))
+    sample = (DATA / "django-5.0-5.1-excerpt.diff").read_text()
+    get_encoding.cache_clear()
+    try:
+        first = get_encoding("o200k_base").encode_ordinary(sample)
+        assert (tmp_path / "o200k_base.ci-orch-ranks").is_file()
+        get_encoding.cache_clear()
+        assert get_encoding("o200k_base").encode_ordinary(sample) == first
+    finally:
+        get_encoding.cache_clear()
+
+
+def test_a_read_only_cache_only_makes_loading_slower(tmp_path: Path) -> None:
+    from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS  # type: ignore[import-untyped]
+
+    from ci_orch.plan import ranks
+    from ci_orch.plan.tokens import _seed_cache
+
+    _seed_cache("cl100k_base")
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the cache folder would be")
+    ranks.store(blocked, ENCODING_CONSTRUCTORS["cl100k_base"]())  # no exception
+    assert ranks.load(blocked, "cl100k_base") is None

@@ -90,8 +90,12 @@ def test_model_text_cannot_inject_markup() -> None:
 def test_inline_escaping_rules() -> None:
     assert inline("a | b") == "a \\| b"
     assert inline("line one\nline two\r\n\tthree") == "line one line two three"
-    marked = inline("`code` *em* _u_ ~~s~~ $x$").replace(ZWSP, "")
-    assert marked == "\\`code\\` \\*em\\* \\_u\\_ \\~\\~s\\~\\~ \\$x\\$"
+    # Code spans stay code; emphasis keeps its text; struck-out text shows its markers.
+    marked = inline("`code` *em* _u_ ~~s~~ $x$ a*b").replace(ZWSP, "")
+    assert marked == "`code` em u \\~\\~s\\~\\~ \\$x\\$ a\\*b"
+    assert inline("`a|b` c|d") == "`a\\|b` c\\|d"
+    assert inline("`a|b`", cell=False) == "`a|b`"
+    assert inline("``x`y``") == "``x`y``" and inline("`` `x ``") == "`` `x ``"
     assert inline("- item") == "\\- item" and inline("3. x") == "3\\. x"
     assert inline("x" * 500, 10) == "x" * 9 + "…"
     assert inline("see https://a.b") == f"see https:{ZWSP}//a.b"

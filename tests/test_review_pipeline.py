@@ -172,7 +172,8 @@ async def test_chunks_with_redacted_secrets_stay_off_providers_that_are_not_hard
     token = fake_github_token()
     make_change(git_repo, token)
     path = config_file(tmp_path, server)
-    path.write_text(path.read_text().replace("review, security-hardened", "review"))
+    strict = path.read_text().replace("review, security-hardened", "review")
+    path.write_text(strict.replace("routing: {", "routing: {redacted_is_sensitive: true, "))
     server.load({"models": {"dead-model": {"json": {"findings": [], "summary": "s"}}}})
     result = await review(tmp_path, server, git_repo, config_path=path)
     failed = [o for o in result.outcomes if o.status == "failed"]
@@ -191,3 +192,43 @@ async def test_title_and_description_are_redacted_too(
     assert server.requests and all(token not in str(r) for r in server.requests)
     assert any("<redacted:github-token:1>" in str(r) for r in server.requests)
     assert result.redactions.counts == {"github-token": 2}
+
+
+async def test_one_sensitive_file_goes_local_and_the_other_seven_to_a_standard_provider(
+    tmp_path: Path, git_repo: GitRepo
+) -> None:
+    git_repo.write("README.md", "x\n")
+    git_repo.commit("base")
+    for name in [f"app/m{i}.py" for i in range(7)] + ["deploy/keys.py"]:
+        git_repo.write(name, "".join(f"value_{j} = {j}\n" for j in range(6)))
+    git_repo.commit("head")
+    env = {"OPENAI_API_KEY": "sk-test-not-a-key"}
+    with ProviderServer({}) as server:
+        server.load({"models": {"std": {"json": {"findings": [], "summary": "s"}},
+                                "box": {"json": {"findings": [], "summary": "s"}}}})
+        url = server.url_for("openai")
+        price = "price: {input_per_mtok: 1, output_per_mtok: 2}"
+        cfg = tmp_path / "ci.yml"
+        cfg.write_text(
+            "providers:\n"
+            f"  - {{id: std, type: openai, model: std, base_url: {url}, "
+            f"capabilities: [review], {price}}}\n"
+            f"  - {{id: box, type: openai, model: box, base_url: {url}, tier: local, "
+            f"capabilities: [review], {price}}}\n"
+            "routing: {fallback: [std, box], sensitive_paths: ['deploy/**']}\n"
+            f'ledger: {{url: "sqlite:///{tmp_path}/ledger.sqlite"}}\n'
+        )
+        config = load_config(cfg, env={})
+        changes = load_changes(base="HEAD~1", repo=git_repo.path, env={})
+        providers = {p.id: build_provider(p, env) for p in config.providers}
+        ledger = open_ledger(config.ledger.url)
+        try:
+            result = await run_review(changes, config, providers=providers, ledger=ledger,
+                                      run_id="t", settings=PromptSettings(), env=env)
+        finally:
+            await ledger.aclose()
+            for p in providers.values():
+                await p.aclose()
+    served = {o.chunk.files: o.provider for o in result.outcomes}
+    assert served == {tuple(f"app/m{i}.py" for i in range(7)): "std", ("deploy/keys.py",): "box"}
+    assert result.added_lines_sent == 48 and result.status == "complete"

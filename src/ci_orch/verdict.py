@@ -12,6 +12,7 @@ all read the returned `Verdict`; nothing downstream decides again.
 | a finding at or above `fail-on` | 1 | failure |
 | model output withheld with `gate.model_output: block` | 1 | failure |
 | review `failed` or `partial`, `policy.fail_open: false` | 4 | failure |
+| a required service failed (`policy.ledger_required` and the ledger is down) | 4 | failure |
 | review `failed` or `partial`, `policy.fail_open: true` | 0 | neutral |
 | `skipped`: no provider configured | 0 | neutral |
 | `skipped`: nothing to review | 0 | skipped |
@@ -49,6 +50,7 @@ class Outcome:
     withheld_outputs: int = 0  # model output the gate withheld
     withheld_blocks: bool = False  # gate.model_output: block
     signal: int | None = None  # SIGINT / SIGTERM that cancelled the run
+    required_failed: str = ""  # a service the policy requires failed ("shared ledger")
     why: str = ""  # for partial, failed or skipped: a few words ("2 providers down")
 
 
@@ -84,7 +86,7 @@ def _exit_code(o: Outcome) -> ExitCode:
         return ExitCode.TERMINATED if o.signal == signal.SIGTERM else ExitCode.INTERRUPTED
     if o.gate_blocking or _fail_on_hits(o) or (o.withheld_outputs and o.withheld_blocks):
         return ExitCode.BLOCKED
-    if o.status in ("failed", "partial") and not o.fail_open:
+    if o.required_failed or (o.status in ("failed", "partial") and not o.fail_open):
         return ExitCode.INCOMPLETE
     return ExitCode.OK
 
@@ -109,6 +111,8 @@ def _title(o: Outcome, code: ExitCode) -> str:
     if o.gate_ran:
         parts.append(f"gate blocked: {o.gate_blocking} finding(s)" if o.gate_blocking
                      else "gate passed")
+    if o.required_failed:
+        parts.append(f"{o.required_failed} unavailable and required by the policy")
     hits = _fail_on_hits(o)
     if hits:
         parts.append(f"{hits} finding(s) at or above fail-on {o.fail_on}")

@@ -38,6 +38,19 @@ NAMED_CONTEXTS = (
     "kubectl create secret generic app --from-literal={lvar}={key}",
     '{var} = """{key}"""',
     "{lvar} = rb'{key}'",
+    # Config and build formats: XML elements, YAML block scalars, make's assignment
+    # operators, PHP, Go with a type, CSV cells, logstash, JSON escaped inside a string.
+    "<{cvar}>{key}</{cvar}>",
+    "<{cvar}>\n    {key}\n</{cvar}>",
+    "{lvar}: |\n  {key}",
+    '{var} ?= "{key}"',
+    '{var} += "{key}"',
+    '{var} ::= "{key}"',
+    '${cvar} .= "{key}";',
+    'var {cvar} string = "{key}"',
+    "{cvar},{key},",
+    '  "{cvar}" => "{key}"',
+    '{{\\"{lvar}\\": \\"{key}\\"}}',
 )
 # Places a self-identifying token appears with no helpful name nearby.
 BARE_CONTEXTS = (
@@ -83,6 +96,8 @@ def _placeholders(family: Family, rng: random.Random) -> list[str]:
     cut = next((i for i, c in enumerate(key) if c in "-_.") , 3) + 1
     head = key[: min(cut, 12)]
     tail_len = max(8, len(key) - len(head))
+    # A cut key stays shorter than any credential (10 characters), whatever its prefix.
+    stub = head + key[len(head): len(head) + 4]
     return [
         head + "x" * tail_len,
         head + "X" * tail_len,
@@ -92,7 +107,7 @@ def _placeholders(family: Family, rng: random.Random) -> list[str]:
         head + "0" * tail_len,
         head + ("1234567890" * 30)[:tail_len],
         head + "<" + family.var + ">",
-        head + key[len(head): len(head) + 4],  # truncated far below any valid length
+        stub[:10],  # truncated far below any valid length
     ]
 
 

@@ -66,7 +66,10 @@ def test_properties_carry_file_lines_and_an_escaped_title(tmp_path: Path) -> Non
     evil = "bad, very: bad\n::add-mask::everything"
     stdout, _summary, _ = _publish(tmp_path, report(findings=(review(4, "high", evil),)))
     (line,) = stdout.splitlines()
-    assert line.startswith("::error file=src/m4.py,line=5,endLine=5,title=ci-orch review%3A high bug%3A bad%2C very%3A bad%0A%3A%3Aadd-mask%3A%3Aeverything::")
+    # The title is one line, and the message's own line break cannot start a command.
+    assert line.startswith("::error file=src/m4.py,line=5,endLine=5,title=ci-orch review%3A high "
+                           "bug%3A bad%2C very%3A bad %3A%3Aadd-mask%3A%3Aeverything::")
+    assert "%0A::add-mask::" not in line
 
 
 def test_no_step_summary_when_the_rest_publisher_wrote_it(tmp_path: Path) -> None:

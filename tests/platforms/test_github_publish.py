@@ -15,6 +15,7 @@ from tests.platforms.conftest import (
     publication,
 )
 from tests.platforms.fake_github import BOT, FakeGitHub
+from tests.test_inert_text import assert_inert
 
 Make = Callable[..., GitHubPublisher]
 
@@ -167,3 +168,30 @@ def test_generate_reports_touch_no_review_comments(fake_github: FakeGitHub,
     assert out.resolved == 0
     names = sorted(r["name"] for r in fake_github.state.check_runs)
     assert names == ["ci-orch generate", "ci-orch review"]
+
+
+INJECTED = ("Fine.\n/merge\n::add-mask::x\n@octocat see #1 ![px](https://t.example/p.gif)\n"
+            "<details><summary>more</summary>\n\n```suggestion\nimport os\n```\n\n"
+            "Use `run(args)`.")
+
+
+def test_model_text_reaches_github_inert(fake_github: FakeGitHub, make_publisher: Make,
+                                         tmp_path: Path) -> None:
+    hostile = tuple(f.model_copy(update={"title": "/close <img src=x> @all", "body": INJECTED})
+                    for f in (finding(1), finding(4, path="src/util.py", start=12, end=41)))
+    out = make_publisher().publish(publication(make_report(hostile), tmp_path))
+
+    assert out.posted["inline"] == 1 and out.posted["file"] == 1
+    ours = frozenset(f.fingerprint for f in hostile)
+    comments = [c["body"] for c in fake_github.state.review_comments]
+    assert len(comments) == 2
+    for body in comments:
+        assert_inert(body, ours)
+        assert "\\/merge" in body.split("\n") and "`run(args)`" in body
+    [run] = fake_github.state.check_runs
+    assert_inert(run["output"]["text"], ours)  # the check run's details: the same bodies
+    for note in fake_github.state.annotations[run["id"]]:
+        for line in (note["title"], *note["message"].split("\n")):
+            assert not line.lstrip().startswith(("/", "::")), line
+        assert "<img" not in note["title"] and "<details" not in note["message"]
+

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ci_orch.cli import cli
 from ci_orch.platforms.markers import SUMMARY_MARKER, summary_marker
+from tests.conftest import GitRepo
 from tests.platforms.fake_gitlab import FakeGitLab, Running
 from tests.platforms.test_gitlab_support import DIFF
 
 
-def gitlab_env(fake: FakeGitLab, api_url: str, workdir: Path) -> dict[str, str]:
+def gitlab_env(fake: FakeGitLab, api_url: str, workdir: Path, base: str) -> dict[str, str]:
     return {
+        # The MR's base: the config is read from it (here, the checkout has none).
+        "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
         "GITLAB_CI": "true", "CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event",
         "CI_MERGE_REQUEST_IID": str(fake.iid), "CI_PROJECT_ID": fake.project,
         "CI_PROJECT_PATH": fake.project_path, "CI_API_V4_URL": api_url,
@@ -26,13 +30,18 @@ def gitlab_env(fake: FakeGitLab, api_url: str, workdir: Path) -> dict[str, str]:
     }
 
 
-def test_review_and_gate_each_keep_one_note(tmp_path: Path) -> None:
+def test_review_and_gate_each_keep_one_note(
+    tmp_path: Path, git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git_repo.write("README.md", "base\n")
+    base = git_repo.commit("base")
+    monkeypatch.chdir(git_repo.path)
     fake = FakeGitLab(DIFF)
     diff_file = tmp_path / "change.diff"
     diff_file.write_text(DIFF)
     runner = CliRunner()
     with Running(fake) as api_url:
-        env = gitlab_env(fake, api_url, tmp_path)
+        env = gitlab_env(fake, api_url, tmp_path, base)
         for _ in range(2):
             for command in ("review", "gate"):
                 done = runner.invoke(cli, [command, "--platform", "gitlab", "--diff-file",

@@ -14,18 +14,25 @@ from ci_orch.platforms.gitlab import (
     summary_body,
 )
 from ci_orch.platforms.interface import PermissionMissing, PublishError
-from ci_orch.platforms.markers import SUMMARY_MARKER, finding_marker, summary_marker
+from ci_orch.platforms.markers import (
+    SUMMARY_MARKER,
+    finding_marker,
+    fingerprints_in,
+    summary_marker,
+)
 from tests.platforms.fake_gitlab import FakeGitLab, Running
 from tests.platforms.test_gitlab_support import (
     ADDED,
     CONTEXT,
     DIFF,
     INLINE,
+    ON_FILE,
     REMOVED,
     bodies,
     publication,
     publish,
 )
+from tests.test_inert_text import assert_inert
 
 
 def summaries(fake: FakeGitLab) -> list[dict[str, Any]]:
@@ -210,3 +217,29 @@ def test_a_failed_summary_is_a_warning_when_threads_went_out() -> None:
         publish(empty, api_url, publication((), summary="the summary"))  # nothing went out
     assert outcome.posted == {"inline": 1}
     assert any("summary note was not posted" in w for w in outcome.warnings)
+
+
+# What a prompt-injected diff made a model write: GitLab runs each line as the bot's user.
+INJECTED = ("Looks good.\n/merge\n  /close\r/title Approved by security team\n"
+            "cc @security-team #1 !2 <img src=https://t.example/p.gif>\n\n"
+            "```python\nsubprocess.run(cmd, shell=True)\n```")
+
+
+def test_injected_quick_actions_reach_gitlab_as_text() -> None:
+    fake = FakeGitLab(DIFF)
+    hostile = tuple(f.model_copy(update={"title": "/approve", "body": INJECTED})
+                    for f in (ADDED, ON_FILE))
+    with Running(fake) as api_url:
+        out = publish(fake, api_url, publication(hostile))
+    assert out.posted == {"inline": 1, "file": 1, "summary": 1}
+    notes = [n["body"] for d in fake.discussions for n in d["notes"]
+             if fingerprints_in(n["body"])]
+    assert len(notes) == 2
+    for body in notes:
+        assert_inert(body, frozenset(f.fingerprint for f in hostile),
+                     frozenset({f"{ADDED.suggestion}\n"}))
+        lines = body.split("\n")
+        for attack in ("/merge", "/close", "/title Approved by security team"):
+            assert "\\" + attack in lines  # shown as written, not run
+        assert "```python\nsubprocess.run(cmd, shell=True)\n```" in body
+

@@ -43,7 +43,10 @@ def test_classification_reads_task_size_languages_and_sensitivity() -> None:
     assert not plain.sensitive and plain.tier is None
     auth = classify(req(paths=("svc/auth/login.go",), task="generate"), RULES, 1)
     assert (auth.task, auth.tier, auth.languages) == ("generate", "premium", ("go",))
-    assert classify(req(redactions=2), RULES, 1).sensitivity_reasons == ("2 redaction(s) made",)
+    # Redacted text no longer holds the secret: sensitive only when the config says so.
+    assert not classify(req(redactions=2), RULES, 1).sensitive
+    strict = RULES.model_copy(update={"redacted_is_sensitive": True})
+    assert classify(req(redactions=2), strict, 1).sensitivity_reasons == ("2 redaction(s) made",)
     assert classify(req(paths=("a/secrets/k.txt",)), RULES, 1).sensitive
     infra = classify(req(paths=("infra/main.tf",)), RULES, 1)
     assert infra.sensitive and infra.required_capabilities == ("long-context",)
@@ -85,7 +88,7 @@ def test_sensitive_requests_go_only_to_local_or_security_hardened_providers() ->
         ScriptedProvider(pcfg("local", tier="local")),
         ScriptedProvider(pcfg("hardened", capabilities=("review", "security-hardened"))),
     ]
-    assert screened(providers, req(redactions=1)) == {
+    assert screened(providers, req(paths=("a/secrets/k.txt",))) == {
         "cloud": "sensitive", "local": "ok", "hardened": "ok",
     }
 

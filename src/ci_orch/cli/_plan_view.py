@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_orch.config import load_config
 from ci_orch.context import load_changes
 from ci_orch.errors import UsageError
+from ci_orch.plan import document
 from ci_orch.plan.estimate import choose_target, estimate_costs
-from ci_orch.plan.model import Estimate, Plan, PlanDocument
+from ci_orch.plan.model import Estimate, Plan
 from ci_orch.plan.planner import plan_review
 
 
@@ -42,13 +44,18 @@ def build(
         paths=config.review.paths,
         chunking=config.review.chunking,
         budget=budget,
+        sensitive_paths=config.routing.sensitive_globs,
     )
-    return PlanView(plan, estimate_costs(changes.diff, config, budget), changes.source)
+    estimates = estimate_costs(changes.diff, config, budget, known=plan)
+    return PlanView(plan, estimates, changes.source)
 
 
 def as_json(view: PlanView) -> str:
-    doc = PlanDocument(**dict(view.plan), estimates=tuple(view.estimates))
-    return doc.model_dump_json(indent=2)
+    return "".join(json_parts(view))
+
+
+def json_parts(view: PlanView) -> Iterator[str]:
+    return document.json_parts(view.plan, view.estimates)
 
 
 def as_text(view: PlanView) -> str:

@@ -13,17 +13,27 @@ from typing import ParamSpec, Protocol
 import click
 
 from ci_orch.crashlog import write_crash_log
+from ci_orch.egress import streams
+from ci_orch.egress.filter import Egress
 from ci_orch.errors import CiOrchError, ExitCode
 
 P = ParamSpec("P")
 log = logging.getLogger("ci_orch")
 
 
-def configure_logging(verbose: int) -> None:
+def configure_logging(verbose: int, egress: Egress | None = None) -> None:
+    """Levels by `-v`, and the egress filter on every log record and on stdout/stderr.
+
+    Installed before any command runs, with the keys of the environment; `egress` is the
+    filter to use when the caller has one already.
+    """
+    egress = egress or Egress.build(None, os.environ)
+    streams.wrap_streams(egress)
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(
         level=level, format="ci-orch: %(levelname)s: %(message)s", stream=sys.stderr
     )
+    streams.filter_logs(logging.getLogger(), egress)
 
 
 class _Ran(Protocol):

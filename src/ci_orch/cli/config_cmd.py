@@ -19,10 +19,13 @@ def config() -> None:
 @click.argument("path", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @exits
 def validate(path: Path | None) -> int:
-    """Validate PATH (default .ai-orchestrator.yml); print every problem with file, line, key."""
+    """Validate PATH (default .ai-orchestrator.yml); print every problem with file, line, key.
+    Runs the same checks `review` runs before its first call."""
     from ci_orch.config import find_config, load_config
+    from ci_orch.routing.preflight import validate as preflight
 
     config = load_config(path)
+    preflight(config)
     where = find_config(path) or "<zero-config defaults>"
     names = ", ".join(p.id for p in config.providers) or "none"
     click.echo(f"{where}: valid (team {config.team}; providers: {names})")

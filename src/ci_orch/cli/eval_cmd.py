@@ -1,8 +1,10 @@
-"""`ci-orch eval`: replay a golden dataset against the providers and flag regressions."""
+"""`ci-orch eval`: replay a golden dataset against the providers and flag regressions;
+`ci-orch eval init`: write a starter dataset from the repository's history."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,7 +16,50 @@ def _ids(value: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in (value or "").split(",") if p.strip())
 
 
-@click.command("eval")
+class _EvalCommand(click.Command):
+    """`eval DATASET` stays one command (the GitHub action calls its body directly), and on
+    the command line `eval init ...` is handed to the init command, whose context click then
+    invokes. (The action makes contexts without a parent: it always gets the replay.)"""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        if parent is not None and args[:1] == ["init"]:
+            return init_cmd.make_context(f"{info_name} init", args[1:], parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.command("init")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              default=Path(".ci-orch/golden"), show_default=True,
+              help="Directory for dataset.jsonl, the case diffs and README.md.")
+@click.option("--rev", default="HEAD", show_default=True, help="History to mine.")
+@click.option("--scan", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Commits to look at, newest first.")
+@click.option("--max-fixes", type=click.IntRange(min=0), default=20, show_default=True)
+@click.option("--max-clean", type=click.IntRange(min=0), default=10, show_default=True)
+@click.option("--max-lines", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Changed lines a commit may have to become a case.")
+@click.option("--force", is_flag=True, help="Overwrite an existing dataset in --out.")
+@exits
+def init_cmd(out: Path, rev: str, scan: int, max_fixes: int, max_clean: int, max_lines: int,
+             force: bool) -> int:
+    """Write a starter golden dataset from this repository's history: its fix commits,
+    reverted, as cases to catch, and small clean commits as cases to leave alone. Curate
+    it before trusting its scores (see the README.md written next to it)."""
+    from ci_orch.diff.git import repo_root
+    from ci_orch.evals.init import init_dataset
+    from ci_orch.evals.starter import StarterOptions
+
+    root = repo_root(Path.cwd())
+    options = StarterOptions(repo=root, out=out, rev=rev, scan=scan, max_fixes=max_fixes,
+                             max_clean=max_clean, max_lines=max_lines)
+    click.echo(init_dataset(options, force=force))
+    return 0
+
+
+@click.command("eval", cls=_EvalCommand,
+               epilog="`ci-orch eval init` writes a starter DATASET from this repository's "
+               "history (ci-orch eval init --help).")
 @click.argument("dataset", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "--providers",

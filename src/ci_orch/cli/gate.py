@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,9 +41,9 @@ def gate(
     platform: str,
 ) -> Ran:
     """Scan the change's added lines for secrets, denied licences and unsafe code."""
-    from ci_orch.config import load_config
+    from ci_orch.config.trust import load_trusted_config
     from ci_orch.context.changes import load_changes
-    from ci_orch.errors import UsageError
+    from ci_orch.egress.filter import Egress
     from ci_orch.gate import render
     from ci_orch.gate.baseline import load_baseline
     from ci_orch.gate.run import run_gate
@@ -50,10 +51,13 @@ def gate(
     from ci_orch.report.directory import writable_dir
     from ci_orch.report.markdown import MarkdownRenderer
     from ci_orch.report.sarif import SarifRenderer
+    from ci_orch.report.write import write_texts
     from ci_orch.verdict import decide
 
     prelude(config_path)
-    full_config = load_config(config_path)
+    # On a pull/merge request the config comes from the base: the PR cannot turn its gate off.
+    trusted = load_trusted_config(config_path, os.environ, Path.cwd())
+    full_config = trusted.config
     config = full_config.gate
     started = datetime.now(UTC)
     changes = load_changes(diff_file, base, head)
@@ -66,16 +70,12 @@ def gate(
     # One SARIF writer for the whole tool: the report's, ready for code-scanning upload.
     # Rendered once: it carries timestamps, and the file must equal what is printed.
     verdict = decide(gate_outcome(result, fail_on=fail_on))
-    report = gate_report(changes.context, result, full_config.policy, started, verdict)
+    report = gate_report(changes.context, result, full_config.policy, started, verdict,
+                         notes=trusted.notices)
     sarif_text = SarifRenderer().render(report)
     if report_dir is not None:
-        try:
-            report_dir.mkdir(parents=True, exist_ok=True)
-            (report_dir / "gate.json").write_text(json_text, encoding="utf-8")
-            (report_dir / "gate.sarif").write_text(sarif_text, encoding="utf-8")
-        except OSError as exc:
-            message = f"{report_dir}: cannot write the gate report: {exc.strerror}"
-            raise UsageError(message) from None
+        files = {"gate.json": json_text, "gate.sarif": sarif_text}
+        write_texts(report_dir, files, egress=Egress.build(full_config, os.environ))
     outputs = {"json": json_text, "sarif": sarif_text}
     text = outputs.get(fmt) or render.as_text(result, baseline_path=config.baseline)
     if fmt == "text":  # previews quote the change's lines: keep them inert in an Actions log

@@ -37,5 +37,10 @@ def plan(
         click.echo(json.dumps(PlanDocument.model_json_schema(), indent=2))
         return 0
     result = view.build(diff_file, base, head, config_path, provider_id, budget)
-    click.echo(view.as_json(result) if fmt == "json" else view.as_text(result))
+    if fmt == "json":
+        for part in view.json_parts(result):
+            click.echo(part, nl=False)
+        click.echo()
+    else:
+        click.echo(view.as_text(result))
     return 0

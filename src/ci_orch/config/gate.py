@@ -18,8 +18,16 @@ DEFAULT_DENY: tuple[str, ...] = (
 )
 
 
+Fixtures = Literal["warn", "block"]
+
+
 class SecretsConfig(Frozen):
     enabled: bool = True
+    test_fixtures: Fixtures = Field(
+        "warn",
+        description="private keys and keys without a live format under test/fixture paths: "
+        "report as warnings (warn) or block",
+    )
     disabled_rules: tuple[str, ...] = Field((), description="secret rule ids to turn off")
     patterns: dict[str, str] = Field(
         {},
@@ -54,6 +62,9 @@ class UnsafeConfig(Frozen):
     fail_on: Severity = Field("high", description="unsafe-code findings at or above this block")
     disabled_rules: tuple[str, ...] = ()
     bandit: bool = Field(True, description="run bandit's high-confidence checks on Python")
+    test_code: Fixtures = Field(
+        "warn", description="unsafe-code findings in test code: report (warn) or block"
+    )
 
 
 class GateConfig(Frozen):
@@ -65,3 +76,8 @@ class GateConfig(Frozen):
     secrets: SecretsConfig = SecretsConfig()
     licenses: LicensesConfig = LicensesConfig()
     unsafe: UnsafeConfig = UnsafeConfig()
+    model_output: Literal["drop", "block"] = Field(
+        "drop",
+        description="model output the gate withholds (suggestions, generated patches, secrets "
+        "in finding text): drop and report it (drop), or also fail the run (block)",
+    )

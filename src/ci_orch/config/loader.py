@@ -1,4 +1,8 @@
-"""Load `.ai-orchestrator.yml` once into a frozen `Config`, or explain every problem."""
+"""Load `.ai-orchestrator.yml` once into a frozen `Config`, or explain every problem.
+
+`load_config` reads the file in the working tree, for local runs; on a pull or merge request
+the config comes from the base revision instead (trust.py), through `config_from_text`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from pydantic import ValidationError
 from ci_orch.config.discover import discover_providers
 from ci_orch.config.model import Config
 from ci_orch.config.prices import UnknownPrice, resolve_price
-from ci_orch.config.yaml_lines import KeyPath, line_of, load_with_lines
+from ci_orch.config.yaml_lines import KeyPath, line_of, load_with_lines, parse_with_lines
 from ci_orch.errors import ConfigError
 
 DEFAULT_NAMES = (".ai-orchestrator.yml", ".ai-orchestrator.yaml")
@@ -51,15 +55,39 @@ def load_config(
     env = os.environ if env is None else env
     path = find_config(explicit, cwd)
     if path is None:
-        data: dict[str, Any] = {"providers": discover_providers(env)}
-        lines: dict[KeyPath, int] = {}
-        source = "<zero-config defaults>"
-    else:
-        data, lines = _read(path)
-        source = str(path)
+        return config_from_text(None, ZERO_CONFIG, env=env)
+    data, lines = _read(path)
+    return _finish(data, lines, str(path), env)
+
+
+ZERO_CONFIG = "<zero-config defaults>"
+
+
+def config_from_text(text: str | None, source: str, *, env: Mapping[str, str]) -> Config:
+    """A config from YAML text read elsewhere (a base revision), named `source` in errors;
+    `None` gives the zero-config defaults (providers discovered from `env`)."""
+    if text is None:
+        return _finish({"providers": discover_providers(env)}, {}, source, env)
+    data, lines = _parse(text, source)
+    return _finish(data, lines, source, env)
+
+
+def _finish(
+    data: dict[str, Any], lines: dict[KeyPath, int], source: str, env: Mapping[str, str]
+) -> Config:
     _apply_env(data, env)
     config = _validate(data, lines, source)
     return _with_prices(config, lines, source)
+
+
+def _parse(text: str, source: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+    try:
+        data, lines = parse_with_lines(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        raise ConfigError(f"{where}: not valid YAML: {exc.problem}") from None
+    return _mapping(data, source), lines
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[KeyPath, int]]:
@@ -72,13 +100,17 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[KeyPath, int]]:
         raise ConfigError(f"{where}: not valid YAML: {exc.problem}{started}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    return _mapping(data, str(path)), lines
+
+
+def _mapping(data: Any, source: str) -> dict[str, Any]:
     if data is None:
-        return {}, lines
+        return {}
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{path}:1: the config must be a mapping of keys (version, providers, ...)"
+            f"{source}:1: the config must be a mapping of keys (version, providers, ...)"
         )
-    return data, lines
+    return data
 
 
 def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:

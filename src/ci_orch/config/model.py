@@ -11,7 +11,13 @@ from ci_orch.config.gate import GateConfig
 from ci_orch.config.policy import Policy
 from ci_orch.config.providers import ProviderConfig
 from ci_orch.config.routing import RoutingConfig
-from ci_orch.config.sections import LedgerConfig, ReportConfig, ReviewConfig, TelemetryConfig
+from ci_orch.config.sections import (
+    GenerateConfig,
+    LedgerConfig,
+    ReportConfig,
+    ReviewConfig,
+    TelemetryConfig,
+)
 
 
 class Config(Frozen):
@@ -21,6 +27,7 @@ class Config(Frozen):
     providers: tuple[ProviderConfig, ...] = ()
     routing: RoutingConfig = RoutingConfig()
     review: ReviewConfig = ReviewConfig()
+    generate: GenerateConfig = GenerateConfig()
     gate: GateConfig = GateConfig()
     ledger: LedgerConfig = LedgerConfig()
     report: ReportConfig = ReportConfig()

@@ -17,6 +17,11 @@ class Policy(Frozen):
     )
     blocked_providers: tuple[str, ...] = ()
     require_security_scan: bool = True
+    ledger_required: bool = Field(
+        False,
+        description="fail the run when the shared ledger is unreachable instead of going on "
+        "with only the run cap enforced in process",
+    )
     fail_open: bool = Field(
         True, description="provider outages and exhausted budgets do not fail the run"
     )

@@ -48,7 +48,16 @@ class RoutingConfig(Frozen):
     )
     weights: ScoreWeights = ScoreWeights()
     rules: tuple[PathRule, ...] = ()
-    sensitive_paths: tuple[str, ...] = ()
+    sensitive_paths: tuple[str, ...] = Field(
+        (),
+        description="globs of files only tier local or security-hardened providers may see; "
+        "the planner keeps them in chunks of their own",
+    )
+    redacted_is_sensitive: bool = Field(
+        False,
+        description="treat a chunk with any redacted secret as sensitive too; by default "
+        "redacted text may go to any provider, since the secret itself never leaves",
+    )
     deadline_s: float = Field(900, gt=0, description="whole-run deadline")
     max_attempts: int = Field(3, gt=0, description="attempts per provider before failing over")
     backoff_base_s: float = Field(0.5, ge=0)
@@ -60,3 +69,9 @@ class RoutingConfig(Frozen):
     breaker: BreakerConfig = BreakerConfig()
     cache: bool = Field(True, description="serve identical requests from the ledger's cache")
     cache_ttl_s: float = Field(7 * 86_400, gt=0, description="how long a cached response lives")
+
+    @property
+    def sensitive_globs(self) -> tuple[str, ...]:
+        """Every glob that makes a file sensitive: `sensitive_paths` and rules marked so."""
+        marked = (glob for rule in self.rules if rule.sensitive for glob in rule.paths)
+        return tuple(dict.fromkeys((*self.sensitive_paths, *marked)))

@@ -1,4 +1,4 @@
-"""The smaller top-level sections: review, ledger, report, telemetry."""
+"""The smaller top-level sections: review, generate, ledger, report, telemetry."""
 
 from __future__ import annotations
 
@@ -38,6 +38,14 @@ class ReviewConfig(Frozen):
     enforcement: Enforcement = "standard"
     instructions_file: str | None = None
     max_findings: int = Field(50, gt=0)
+
+
+class GenerateConfig(Frozen):
+    allow_ci_changes: bool = Field(
+        False,
+        description="let generated patches change CI configuration (workflows, GitLab CI, "
+        "actions, pre-commit, CODEOWNERS, what a Dockerfile runs); refused by default",
+    )
 
 
 class LedgerConfig(Frozen):

@@ -12,7 +12,11 @@ KeyPath = tuple[str | int, ...]
 
 def load_with_lines(path: Path) -> tuple[Any, dict[KeyPath, int]]:
     """Parse `path`; return the data and a map from key path to 1-based line."""
-    text = path.read_text(encoding="utf-8")
+    return parse_with_lines(path.read_text(encoding="utf-8"))
+
+
+def parse_with_lines(text: str) -> tuple[Any, dict[KeyPath, int]]:
+    """Parse YAML text (a file, or a file as the base revision has it) with key lines."""
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     data = yaml.safe_load(text)
     lines: dict[KeyPath, int] = {}

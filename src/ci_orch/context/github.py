@@ -34,12 +34,15 @@ def context_from_event(
     event: str, payload: Mapping[str, Any], base: PipelineContext, *, head_fallback: str | None
 ) -> PipelineContext:
     if event in _PR_EVENTS:
-        return replace(base, **_pull_request(payload))
+        return replace(base, **_pull_request(payload, event))
     if event == "push":
         return replace(base, **_push(payload))
     if event == "merge_group":
-        group = payload["merge_group"]
-        return replace(base, base_sha=group["base_sha"], head_sha=group["head_sha"])
+        return replace(
+            base,
+            base_sha=_need(payload, event, "merge_group", "base_sha"),
+            head_sha=_need(payload, event, "merge_group", "head_sha"),
+        )
     if event == "workflow_dispatch":
         default = _get(payload, "repository", "default_branch") or "main"
         return replace(base, head_sha=head_fallback, base_ref=f"origin/{default}")
@@ -49,17 +52,18 @@ def context_from_event(
     )
 
 
-def _pull_request(payload: Mapping[str, Any]) -> dict[str, Any]:
+def _pull_request(payload: Mapping[str, Any], event: str) -> dict[str, Any]:
+    number = _number(_need(payload, event, "pull_request", "number"), event)
     pr = payload["pull_request"]
     if payload.get("action") == "closed":
-        raise NothingToReview(f"nothing to review: pull request #{pr['number']} is closed")
+        raise NothingToReview(f"nothing to review: pull request #{number} is closed")
     head_repo = _get(pr, "head", "repo", "full_name")
     base_repo = _get(pr, "base", "repo", "full_name")
     return {
-        "number": int(pr["number"]),
+        "number": number,
         # pull_request.head.sha, never GITHUB_SHA: that is the test merge commit (PLATFORMS.md 2).
-        "head_sha": pr["head"]["sha"],
-        "base_sha": pr["base"]["sha"],
+        "head_sha": _need(payload, event, "pull_request", "head", "sha"),
+        "base_sha": _need(payload, event, "pull_request", "base", "sha"),
         "is_fork": bool(head_repo and base_repo and head_repo != base_repo),
         "title": pr.get("title") or "",
         "body": pr.get("body") or "",
@@ -75,11 +79,33 @@ def _push(payload: Mapping[str, Any]) -> dict[str, Any]:
         )
     if payload.get("deleted") or payload.get("after") == _ZERO:
         raise NothingToReview(f"nothing to review: branch {ref} was deleted")
+    after = _need(payload, "push", "after")
     before = payload.get("before")
     if not before or before == _ZERO:  # a new branch: compare with the default branch
         default = _get(payload, "repository", "default_branch") or "main"
-        return {"head_sha": payload["after"], "base_ref": f"origin/{default}"}
-    return {"head_sha": payload["after"], "base_sha": before}
+        return {"head_sha": after, "base_ref": f"origin/{default}"}
+    return {"head_sha": after, "base_sha": before}
+
+
+def _need(payload: Mapping[str, Any], event: str, *keys: str) -> str:
+    """A field the event must carry, as a non-empty string; UsageError naming it if absent."""
+    value = _get(payload, *keys)
+    if value is None or value == "" or isinstance(value, Mapping | list):
+        raise UsageError(
+            f"the GitHub '{event}' event payload (GITHUB_EVENT_PATH) has no {'.'.join(keys)}: "
+            "run ci-orch from a workflow triggered by that event, or pass --base/--head"
+        )
+    return str(value)
+
+
+def _number(raw: str, event: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise UsageError(
+            f"the GitHub '{event}' event payload (GITHUB_EVENT_PATH) has pull_request.number "
+            f"{raw[:20]!r}, not a number"
+        ) from None
 
 
 def _payload(env: Mapping[str, str]) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from unidiff.errors import UnidiffParseError
 from unidiff.patch import Hunk as UHunk  # noqa: I001
 from unidiff.patch import PatchedFile, PatchSet
 
+from ci_orch.diff.fastparse import Unsupported, parse_git
+from ci_orch.diff.gcpause import paused_gc
 from ci_orch.diff.model import Diff, FileChange, FileStatus, Hunk, Line, LineKind
 from ci_orch.errors import DiffError
 
@@ -24,10 +26,20 @@ def decode(raw: bytes) -> str:
 
 def parse_diff(text: str | bytes, *, source: str = "<diff>") -> Diff:
     """Parse a unified diff. Empty input is an empty diff; text with no diff in it is an error."""
+    try:
+        with paused_gc():
+            return Diff(files=tuple(parse_git(text)))
+    except Unsupported:
+        pass
     if isinstance(text, bytes):
         text = decode(text)
     if not text.strip():
         return Diff(files=())
+    return parse_general(text, source=source)
+
+
+def parse_general(text: str, *, source: str = "<diff>") -> Diff:
+    """Any unified diff (plain `diff -u`, patches with prose around them), through unidiff."""
     try:
         patch = PatchSet(io.StringIO(text))
     except UnidiffParseError as exc:

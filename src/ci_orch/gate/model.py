@@ -36,6 +36,15 @@ class ScanText:
     origin: Origin = "added"
     label: str = ""  # e.g. the suggestion id a model output came from
     context: str = ""  # the file's visible text (added + unchanged lines), for file-level rules
+    context_lines: tuple[int, ...] = ()  # the file line number of each line of `context`
+
+    def visible(self) -> dict[int, str]:
+        """File line number -> text, for every line this text can see (added and unchanged):
+        what a suppression comment on the line above, or an enclosing `if`, is read from."""
+        view = dict(zip(self.context_lines, self.context.split("\n"), strict=False))
+        rows = self.text.split("\n")
+        view.update(zip(self.lines or range(1, len(rows) + 1), rows, strict=False))
+        return view
 
     def line_of(self, offset: int, starts: Sequence[int]) -> int:
         index = bisect.bisect_right(starts, offset) - 1
@@ -71,6 +80,10 @@ class Finding:
     origin: Origin = "added"
     label: str = ""
     end_line: int | None = None
+    # The verdict on this finding and, when it does not block, why (a short phrase a
+    # report can show: "test fixture", "example value", "suppressed: nosec B602").
+    blocking: bool = False
+    context: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -78,7 +91,9 @@ class Finding:
             "end_line": self.end_line or self.line, "column": list(self.column),
             "severity": self.severity, "confidence": self.confidence,
             "fingerprint": self.fingerprint, "preview": self.preview, "message": self.message,
-            "origin": self.origin, **({"label": self.label} if self.label else {}),
+            "origin": self.origin, "blocking": self.blocking,
+            **({"context": self.context} if self.context else {}),
+            **({"label": self.label} if self.label else {}),
         }
 
 

@@ -1,4 +1,4 @@
-"""The gate's result as text, JSON (the shape in issue 4) and SARIF 2.1.0."""
+"""The gate's result as text and JSON; every finding says whether it blocks and, if not, why."""
 
 from __future__ import annotations
 
@@ -41,19 +41,27 @@ def as_text(result: GateResult, *, baseline_path: str = ".ci-orch-baseline.json"
     blocking = {_key(f) for f in result.blocking}
     for f in result.findings:
         mark = "BLOCK" if _key(f) in blocking else "warn "
-        lines.append(f"  {mark} {f.path}:{f.line}:{f.column[0]} {f.kind}/{f.rule} {f.severity} "
-                     f"({f.confidence}) fp={f.fingerprint}")
-        lines.append(f"        {_printable(f.preview)}")
-        if f.message:
-            lines.append(f"        {f.message}")
+        lines.extend(_finding_lines(mark, f))
+    for f in result.suppressed:
+        lines.extend(_finding_lines("skip ", f))
     lines.extend(_baseline_lines(result, baseline_path))
     return "\n".join(lines) + "\n"
 
 
+def _finding_lines(mark: str, f: Finding) -> list[str]:
+    why = f" [{f.context}]" if f.context else ""
+    out = [f"  {mark} {f.path}:{f.line}:{f.column[0]} {f.kind}/{f.rule} {f.severity} "
+           f"({f.confidence}){why} fp={f.fingerprint}", f"        {_printable(f.preview)}"]
+    if f.message:
+        out.append(f"        {_printable(f.message)}")
+    return out
+
+
 def _baseline_lines(result: GateResult, baseline_path: str) -> list[str]:
     out = []
-    if result.suppressed:
-        out.append(f"baseline: {len(result.suppressed)} finding(s) accepted by {baseline_path}")
+    accepted = sum(f.context == "suppressed: baseline" for f in result.suppressed)
+    if accepted:
+        out.append(f"baseline: {accepted} finding(s) accepted by {baseline_path}")
     change = result.baseline_change
     if change.added or change.removed:
         out.append(f"baseline change in this diff: +{len(change.added)} accepted "

@@ -1,4 +1,5 @@
-"""`run_gate`: scan a diff's added lines and model outputs, apply the baseline, decide."""
+"""`run_gate`: scan a diff's added lines, paths and model outputs; set aside what inline
+markers and the baseline accept; decide each of the rest (gate.verdict)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from ci_orch.errors import ConfigError
 from ci_orch.gate.baseline import baseline_change, load_baseline, split
 from ci_orch.gate.interface import AllOf, Scanner
 from ci_orch.gate.licenses.backend import LicenseScanner
-from ci_orch.gate.model import Finding, GateResult, Scanned, ScanText, at_least
+from ci_orch.gate.model import Finding, GateResult, Scanned, ScanText
+from ci_orch.gate.pathsecrets import path_findings
 from ci_orch.gate.redact import Redactor
 from ci_orch.gate.secrets.backend import SecretsScanner
 from ci_orch.gate.secrets.engine import SecretEngine
+from ci_orch.gate.suppress import reason
 from ci_orch.gate.unsafe.backend import UnsafeScanner
+from ci_orch.gate.verdict import decide
 
 
 def build_scanner(config: GateConfig, engine: SecretEngine | None = None) -> AllOf:
@@ -45,18 +49,13 @@ def texts_from_diff(diff: Diff) -> Iterator[ScanText]:
         added = list(file.added_lines())
         if not added:
             continue
-        visible = "\n".join(
-            line.text for hunk in file.hunks for line in hunk.lines if line.kind != "removed"
-        )
+        visible = [line for hunk in file.hunks for line in hunk.lines if line.kind != "removed"]
         yield ScanText(
             path=file.path, text="\n".join(line.text for line in added),
-            lines=tuple(line.new_no or 0 for line in added), origin="added", context=visible,
+            lines=tuple(line.new_no or 0 for line in added), origin="added",
+            context="\n".join(line.text for line in visible),
+            context_lines=tuple(line.new_no or 0 for line in visible),
         )
-
-
-def blocks(finding: Finding, config: GateConfig) -> bool:
-    threshold = config.unsafe.fail_on if finding.kind == "unsafe" else config.fail_on
-    return at_least(finding.severity, threshold)
 
 
 def run_gate(
@@ -67,17 +66,25 @@ def run_gate(
     baseline: frozenset[str] | None = None,
     scanner: Scanner | None = None,
 ) -> GateResult:
-    """Scan, suppress accepted fingerprints, and decide. `baseline=None` reads
+    """Scan the texts and the paths, set aside what inline markers and the baseline accept
+    (listed as suppressed, with why), and decide each other finding. `baseline=None` reads
     `config.baseline` relative to the working directory."""
     started = time.perf_counter()
     engine = SecretEngine.from_config(config.secrets)
     scanner = scanner or build_scanner(config, engine)
     texts = list(texts_from_diff(diff)) if config.scan_added_lines else []
     outputs = [dataclasses.replace(t, origin="model") for t in model_outputs]
-    findings = _masked(scanner.scan([*texts, *outputs]), Redactor(engine))
+    found = scanner.scan([*texts, *outputs])
+    if config.secrets.enabled and config.scan_added_lines:
+        found.extend(path_findings(diff, engine))
+    findings = _masked(found, Redactor(engine))
     accepted = load_baseline(Path(config.baseline)) if baseline is None else baseline
-    kept, suppressed = split(findings, accepted)
-    blocking = [f for f in kept if blocks(f, config)]
+    inline, rest = _inline(findings, [*texts, *outputs])
+    kept, by_baseline = split(rest, accepted)
+    suppressed = [*inline, *(dataclasses.replace(f, context="suppressed: baseline")
+                             for f in by_baseline)]
+    kept = [_decided(f, config) for f in kept]
+    blocking = [f for f in kept if f.blocking]
     return GateResult(
         verdict="block" if blocking else "pass",
         findings=tuple(kept), blocking=tuple(blocking), suppressed=tuple(suppressed),
@@ -86,6 +93,32 @@ def run_gate(
         baseline_change=baseline_change(diff, config.baseline),
         blocked_outputs=tuple(sorted({f.label for f in blocking if f.origin == "model"})),
     )
+
+
+def _decided(finding: Finding, config: GateConfig) -> Finding:
+    blocking, why = decide(finding, config)
+    return dataclasses.replace(finding, blocking=blocking, context=why)
+
+
+def _inline(
+    findings: list[Finding], texts: Sequence[ScanText]
+) -> tuple[list[Finding], list[Finding]]:
+    """Findings a marker on their line (or the line above) suppresses, and the rest."""
+    sources = {(t.origin, t.label, t.path): t for t in texts}
+    views: dict[tuple[str, str, str], dict[int, str]] = {}
+    suppressed: list[Finding] = []
+    rest: list[Finding] = []
+    for finding in findings:
+        key = (finding.origin, finding.label, finding.path)
+        source = sources.get(key)
+        if source is not None and key not in views:
+            views[key] = source.visible()
+        why = reason(finding, views.get(key, {}))
+        if why is None:
+            rest.append(finding)
+        else:
+            suppressed.append(dataclasses.replace(finding, context=f"suppressed: {why}"))
+    return suppressed, rest
 
 
 def _masked(findings: list[Finding], redactor: Redactor) -> list[Finding]:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ci_orch.egress.filter import Egress
+from ci_orch.generate.ciconfig import ci_problem
 from ci_orch.generate.headtree import HeadTree
 from ci_orch.generate.model import ChunkOutcome, PatchResult
 from ci_orch.generate.patches import PatchProblem, read_patch
 from ci_orch.generate.prompts import follow_up, repair_note, retry_note
 from ci_orch.generate.schema import GenerateAnswer, ModelPatch, UnreadablePatches, parse_answer
+from ci_orch.generate.scope import scope_problem
 from ci_orch.plan.model import Chunk
 from ci_orch.providers.interface import ProviderRequest, ProviderResponse
 from ci_orch.routing import AllProvidersFailed, RoutedRequest, Router
@@ -37,15 +40,19 @@ def _decode(response: ProviderResponse) -> GenerateAnswer:
 
 
 async def generate_chunk(
-    router: Router, chunk: Chunk, request: ProviderRequest, tree: HeadTree, redactions: int = 0
+    router: Router, chunk: Chunk, request: ProviderRequest, tree: HeadTree, redactions: int = 0,
+    *, allow_ci_changes: bool = False, egress: Egress | None = None,
 ) -> ChunkOutcome:
     """Patches for `chunk`; routing errors other than "this chunk failed" propagate."""
-    session = _Session(router, chunk, tree, redactions)
+    session = _Session(router, chunk, tree, redactions, allow_ci_changes, egress)
     try:
         answer = await session.ask(request, repair=True)
     except _ChunkFailed as exc:
         return ChunkOutcome(chunk, "failed", reason=str(exc), repairs=session.repairs)
-    checked = [check_patch(tree, mp, answer.provider) for mp in answer.parsed.patches]
+    checked = [
+        check_patch(tree, mp, answer.provider, allow_ci_changes=allow_ci_changes)
+        for mp in answer.parsed.patches
+    ]
     retry = [c.result for c in checked if isinstance(c, _Failure) and c.retry]
     final = [c.result if isinstance(c, _Failure) else c for c in checked]
     if retry:
@@ -57,14 +64,21 @@ async def generate_chunk(
     )
 
 
-def check_patch(tree: HeadTree, mp: ModelPatch, provider: str | None) -> PatchResult | _Failure:
-    """An applicable PatchResult, or a failure saying whether a retry may help."""
+def check_patch(
+    tree: HeadTree, mp: ModelPatch, provider: str | None, *, allow_ci_changes: bool = False
+) -> PatchResult | _Failure:
+    """An applicable PatchResult, or a failure saying whether a retry may help. A patch
+    that reaches beyond the file it names, or into CI configuration, is refused outright:
+    asking again would only invite a better disguise."""
     base = PatchResult(mp.path, mp.description[:300], "failed", provider=provider)
     try:
         patch = read_patch(mp.diff)
     except PatchProblem as exc:
         return _Failure(replace(base, reason=str(exc)), exc.retry)
     base = replace(base, path=mp.path or patch.paths[0], patch=patch)
+    refused = scope_problem(patch, mp.path) or (None if allow_ci_changes else ci_problem(patch))
+    if refused is not None:
+        return _Failure(replace(base, status="refused", reason=refused), False)
     error = tree.check(patch)
     if error is not None:
         return _Failure(replace(base, reason=f"git apply --check: {error}"), True)
@@ -72,8 +86,12 @@ def check_patch(tree: HeadTree, mp: ModelPatch, provider: str | None) -> PatchRe
 
 
 class _Session:
-    def __init__(self, router: Router, chunk: Chunk, tree: HeadTree, redactions: int) -> None:
+    def __init__(
+        self, router: Router, chunk: Chunk, tree: HeadTree, redactions: int, allow_ci: bool,
+        egress: Egress | None,
+    ) -> None:
         self.router, self.chunk, self.tree, self.redactions = router, chunk, tree, redactions
+        self.allow_ci, self.egress = allow_ci, egress
         self.repairs = 0
 
     async def _route(self, request: ProviderRequest) -> tuple[ProviderResponse, str]:
@@ -96,7 +114,8 @@ class _Session:
                 raise _ChunkFailed(f"unreadable patches: {exc}") from None
             problem = str(exc)
         self.repairs += 1
-        again, provider = await self._route(follow_up(request, response.text, repair_note(problem)))
+        fix = follow_up(request, response.text, repair_note(problem), self.egress)
+        again, provider = await self._route(fix)
         try:
             return _Answer(_decode(again), again.text, provider, 1)
         except UnreadablePatches as exc:
@@ -108,7 +127,7 @@ class _Session:
         """The one retry: every failed patch's error in one follow-up; id(old) -> new result."""
         note = retry_note([(r.path or "(no path)", r.reason) for r in failed])
         try:
-            answer = await self.ask(follow_up(request, text, note), repair=False)
+            answer = await self.ask(follow_up(request, text, note, self.egress), repair=False)
         except _ChunkFailed as exc:
             return {
                 id(r): replace(r, retried=True, reason=f"{r.reason} (retry: {exc})") for r in failed
@@ -119,7 +138,7 @@ class _Session:
             if match is None:
                 out[id(old)] = replace(old, retried=True, reason=f"{old.reason} (retry: no patch)")
                 continue
-            new = check_patch(self.tree, match, answer.provider)
+            new = check_patch(self.tree, match, answer.provider, allow_ci_changes=self.allow_ci)
             result = new.result if isinstance(new, _Failure) else new
             out[id(old)] = replace(result, retried=True, path=old.path or result.path)
         return out

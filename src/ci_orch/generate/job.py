@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ci_orch.cancel import Cancellation, on_signals, unless_cancelled
-from ci_orch.config import load_config
 from ci_orch.config.model import Config
+from ci_orch.config.trust import load_trusted_config
 from ci_orch.context import Changes, load_changes
 from ci_orch.diff import git
+from ci_orch.egress.filter import Egress
 from ci_orch.errors import GitError, UsageError
-from ci_orch.gate import Redactor
 from ci_orch.generate.headtree import HeadTree
 from ci_orch.generate.model import GenerateResult, PatchResult
 from ci_orch.generate.output import patch_notes, write_patches
@@ -30,13 +30,14 @@ from ci_orch.generate.pipeline import GenerateSettings, run_generate
 from ci_orch.generate.prompts import TASKS, GenerateTask
 from ci_orch.generate.suggest import suggestions
 from ci_orch.generate.targets import normalise_targets
-from ci_orch.ledger import open_ledger
+from ci_orch.ledger.fallback import LedgerUnavailable, open_run_ledger
 from ci_orch.providers.registry import build_provider, missing_key
 from ci_orch.report.build import build_report
 from ci_orch.report.directory import writable_dir
 from ci_orch.report.model import RunReport
 from ci_orch.report.write import write_reports
 from ci_orch.review.why import why_not_complete
+from ci_orch.routing.preflight import validate
 from ci_orch.telemetry import capturing, record_run
 from ci_orch.verdict import Outcome, Verdict, decide
 
@@ -71,7 +72,10 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
     if options.task not in TASKS:
         raise UsageError(f"unknown task {options.task!r}; choose from {', '.join(TASKS)}")
     targets = normalise_targets(options.targets)
-    config = load_config(options.config_path, env=env)
+    trusted = load_trusted_config(options.config_path, env, Path.cwd())
+    config = trusted.config
+    validate(config)  # exactly what `config validate` checks, before any call is paid for
+    egress = Egress.build(config, env)
     changes = load_changes(
         options.diff_file, options.base, options.head, env=env,
         context_lines=config.review.chunking.context_lines,
@@ -80,19 +84,25 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
     directory = writable_dir(options.report_dir or config.report.dir)
     if not any(missing_key(p, env) is None for p in config.providers):
         skipped = _skipped(changes, config, started)
-        return _finish(*skipped, changes, (), directory, options.task)
-    settings = GenerateSettings(options.task, targets)
+        return _finish(*skipped, changes, (), directory, options.task, egress)
+    settings = GenerateSettings(
+        options.task, targets, allow_ci_changes=config.generate.allow_ci_changes
+    )
     root, sha = _head(changes)
     run_id = uuid.uuid4().hex[:12]
     with on_signals(Cancellation()) as cancel, HeadTree(root, sha) as tree, \
             capturing(config) as content:
-        work = _generate(changes, config, tree, settings, env, run_id)
-        result = asyncio.run(unless_cancelled(work, cancel))
+        work = _generate(changes, config, tree, settings, env, run_id, egress)
+        try:
+            result = asyncio.run(unless_cancelled(work, cancel))
+        except LedgerUnavailable as exc:  # policy.ledger_required and the ledger is down
+            stopped = _stopped(changes, config, options, started, why=str(exc))
+            return _finish(*stopped, changes, (), directory, options.task, egress)
     if result is None:  # cancelled: what was in flight is lost, the report is not
-        return _finish(*_cancelled(changes, config, options, started, cancel.signum),
-                       changes, (), directory, options.task)
-    generated = _generated(changes, config, result, options, started)
-    job = _finish(*generated, changes, result.patches, directory, options.task)
+        stopped = _stopped(changes, config, options, started, signum=cancel.signum)
+        return _finish(*stopped, changes, (), directory, options.task, egress)
+    generated = _generated(changes, config, result, options, started, trusted.notices, egress)
+    job = _finish(*generated, changes, result.patches, directory, options.task, egress)
     record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
     return job
 
@@ -115,14 +125,16 @@ async def _generate(
     settings: GenerateSettings,
     env: Mapping[str, str],
     run_id: str,
+    egress: Egress,
 ) -> GenerateResult:
+    ledger = await open_run_ledger(config.ledger.url, required=config.policy.ledger_required)
     providers = {p.id: build_provider(p, env) for p in config.providers}
-    ledger = open_ledger(config.ledger.url)
     try:
-        return await run_generate(
+        result = await run_generate(
             changes, config, providers=providers, ledger=ledger, tree=tree,
-            run_id=run_id, settings=settings, env=env,
+            run_id=run_id, settings=settings, env=env, egress=egress,
         )
+        return dataclasses.replace(result, notes=(*result.notes, *ledger.notes()))
     finally:
         await ledger.aclose()
         for provider in providers.values():
@@ -135,6 +147,8 @@ def _generated(
     r: GenerateResult,
     options: GenerateOptions,
     started: datetime,
+    notices: tuple[str, ...],
+    egress: Egress,
 ) -> tuple[RunReport, Verdict]:
     task = options.task
     placed, omitted = suggestions(r.patches, changes.diff, task, cap=config.review.max_findings)
@@ -143,13 +157,15 @@ def _generated(
         severities=tuple(p.finding.severity for p in placed),
         fail_on=options.fail_on, fail_open=config.policy.fail_open,
         withheld_outputs=sum(1 for p in r.patches if p.status == "blocked"),
+        withheld_blocks=config.gate.model_output == "block",
         why=why_not_complete(r),
     ))
     retries = f"{r.retries} patch(es) retried once" if r.retries else ""
     notes = [
         *changes.context.trust_warnings(),
+        *notices,
         f"task {task}: {len(r.patches)} patch(es)",
-        *patch_notes(_scrubbed(r.patches)),
+        *patch_notes(_scrubbed(r.patches, egress)),
         *([retries] if retries else []),
         *r.notes,
         *(f"{o.chunk.id}: {o.reason}" for o in r.outcomes if o.reason),
@@ -163,15 +179,21 @@ def _generated(
     return report, verdict
 
 
-def _cancelled(
-    changes: Changes, config: Config, options: GenerateOptions, started: datetime,
-    signum: int | None,
+def _stopped(
+    changes: Changes, config: Config, options: GenerateOptions, started: datetime, *,
+    signum: int | None = None, why: str = "",
 ) -> tuple[RunReport, Verdict]:
-    verdict = decide(Outcome(task="generate", status="cancelled", gate_ran=False, signal=signum))
+    """Cancelled by a signal, or stopped because a ledger the policy requires is down."""
+    verdict = decide(Outcome(
+        task="generate", status="failed" if why else "cancelled", gate_ran=False,
+        signal=signum, required_failed="shared ledger" if why else "",
+        fail_open=config.policy.fail_open,
+    ))
+    note = why or f"task {options.task}: cancelled before the patches were checked"
     report = build_report(
         context=changes.context, plan=None, added_lines_sent=0, attempts=(), findings=(),
         gate=None, policy=config.policy, verdict=verdict, started_at=started, task="generate",
-        notes=(f"task {options.task}: cancelled before the patches were checked",),
+        notes=(note,),
     )
     return report, verdict
 
@@ -194,9 +216,9 @@ def _skipped(
     return report, verdict
 
 
-def _scrubbed(patches: tuple[PatchResult, ...]) -> tuple[PatchResult, ...]:
+def _scrubbed(patches: tuple[PatchResult, ...], egress: Egress) -> tuple[PatchResult, ...]:
     """Reasons quote git and the parser, which may quote the patch: mask secrets in them."""
-    redactor = Redactor()
+    redactor = egress.redactor
     return tuple(dataclasses.replace(p, reason=redactor.redact(p.reason)) for p in patches)
 
 
@@ -207,7 +229,8 @@ def _finish(
     patches: tuple[PatchResult, ...],
     directory: Path,
     task: str,
+    egress: Egress,
 ) -> GenerateJob:
-    written = write_patches(_scrubbed(patches), directory, task)
-    files = write_reports(report, directory)
+    written = write_patches(_scrubbed(patches, egress), directory, task)
+    files = write_reports(report, directory, egress=egress)
     return GenerateJob(report, patches, (*written, *files), verdict, changes)

@@ -11,14 +11,18 @@ from ci_orch.plan.model import Chunk, Plan
 from ci_orch.routing import Attempt
 from ci_orch.runstatus import RunStatus, lines_sent, repairs_made
 
-PatchStatus = Literal["applied", "failed", "blocked"]
+# refused: it changes files other than the one it names, or CI configuration (not allowed);
+# blocked: model output withheld: its added lines hold a secret or hostile code, or the gate
+# blocked them. Only the verdict (gate.model_output) decides whether that fails the run.
+PatchStatus = Literal["applied", "failed", "refused", "blocked"]
 ChunkStatus = Literal["ok", "failed", "skipped"]
 Status = RunStatus
 
 
 @dataclass(frozen=True, slots=True)
 class PatchResult:
-    """`applied` means `git apply --check` passed against the head tree (nothing is applied)."""
+    """`applied` means `git apply --check` passed against the head tree (nothing is applied);
+    only applied patches are written."""
 
     path: str  # the file the model named, or the patch's first file
     description: str

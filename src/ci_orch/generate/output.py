@@ -1,7 +1,8 @@
 """patches/*.diff and patches/index.json under the report directory, written atomically.
 
-Blocked patches are never written (their text holds what the gate blocked); failed ones are
-not written either, since they do not apply. index.json lists every patch with its status.
+Only patches that apply and passed every check are written. Withheld and blocked patches
+are never written (their text holds what was kept back), refused ones reach beyond what they
+name, failed ones do not apply. index.json lists every patch with its status and reason.
 """
 
 from __future__ import annotations

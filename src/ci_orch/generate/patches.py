@@ -8,6 +8,7 @@ patch: absolute paths, `..`, `.git/`, symlinks, submodules and binary patches ar
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -15,7 +16,7 @@ from ci_orch.diff.model import Diff
 from ci_orch.diff.parse import parse_diff
 from ci_orch.errors import DiffError
 
-_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@(.*)$")
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
 _HEADER = re.compile(r"^(?:--- |\+\+\+ )(\S+)", re.MULTILINE)
 _REFUSED_MODES = ("120000", "160000")  # symlink, submodule: they can point outside the tree
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\\]")
@@ -45,8 +46,9 @@ def read_patch(text: str) -> Patch:
     text = recount(text.replace("\r\n", "\n"))
     if "GIT binary patch" in text or "\nBinary files " in text:
         raise PatchProblem("binary patches are not accepted", retry=False)
-    strip = _strip_level(text)
-    for raw in _HEADER.findall(text):
+    headers = "\n".join(header_lines(text))
+    strip = _strip_level(headers)
+    for raw in _HEADER.findall(headers):
         if raw != "/dev/null":
             check_path(raw[2:] if strip else raw)
     try:
@@ -76,6 +78,32 @@ def check_path(path: str) -> None:
         raise PatchProblem(f"refused path {path!r}: outside the repository or in .git", retry=False)
 
 
+def header_lines(text: str) -> Iterator[str]:
+    """Lines outside hunk bodies. A body is skipped by its header's counts, as git reads it:
+    a removed line "-- x" reads "--- x" and is no file header."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        match = _HUNK.match(line)
+        if match is None:
+            yield line
+            continue
+        old, new = int(match.group(2) or 1), int(match.group(4) or 1)
+        while i < len(lines) and (old > 0 or new > 0):
+            mark = lines[i][:1]
+            if mark in (" ", ""):
+                old, new = old - 1, new - 1
+            elif mark == "-":
+                old -= 1
+            elif mark == "+":
+                new -= 1
+            elif mark != "\\":
+                break
+            i += 1
+
+
 def _strip_level(text: str) -> int:
     names = [n for n in _HEADER.findall(text) if n != "/dev/null"]
     return 1 if names and all(n.startswith(("a/", "b/")) for n in names) else 0
@@ -98,8 +126,8 @@ def recount(text: str) -> str:
         body = lines[i + 1 : body_end]
         old = sum(1 for b in body if b[:1] in (" ", "-") or b == "")
         new = sum(1 for b in body if b[:1] in (" ", "+") or b == "")
-        old_start, new_start = int(match.group(1)), int(match.group(2))
-        out.append(f"@@ -{old_start},{old} +{new_start},{new} @@{match.group(3)}")
+        old_start, new_start = int(match.group(1)), int(match.group(3))
+        out.append(f"@@ -{old_start},{old} +{new_start},{new} @@{match.group(5)}")
         out.extend(" " if b == "" else b for b in body)  # a blank context line lost its space
         i = body_end
     return "\n".join(out) + "\n"

@@ -1,4 +1,4 @@
-"""One generation run as library code: redact -> plan -> route -> read -> check -> gate.
+"""One generation run as library code: redact -> plan -> route -> read -> check -> screen -> gate.
 
 Mirrors review/pipeline.py and takes its collaborators (providers, ledger, the head tree) as
 arguments. Writing files is the caller's job (generate/job.py).
@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from ci_orch.config.model import Config
 from ci_orch.context.changes import Changes
 from ci_orch.diff.model import Diff
-from ci_orch.gate import GateResult, Redactor, redact_context, redact_diff, run_gate
+from ci_orch.egress.filter import Egress
+from ci_orch.gate import GateResult, redact_context, redact_diff, run_gate
+from ci_orch.gate.output import OutputScreen, with_withheld
 from ci_orch.generate.chunks import generate_chunk
 from ci_orch.generate.gatescan import patch_texts
 from ci_orch.generate.headtree import HeadTree
 from ci_orch.generate.model import ChunkOutcome, GenerateResult, PatchResult
 from ci_orch.generate.prompts import GenerateTask, generate_request
+from ci_orch.generate.screen import blocked_by_gate, screen_patches, screen_prose
 from ci_orch.generate.targets import target_text
 from ci_orch.ledger.interface import Ledger
 from ci_orch.plan.estimate import smallest_target
@@ -34,6 +37,7 @@ from ci_orch.runstatus import run_status, stop_reason
 class GenerateSettings:
     task: GenerateTask
     targets: tuple[str, ...] = ()
+    allow_ci_changes: bool = False  # generate.allow_ci_changes
 
 
 def generate_target(config: Config) -> Target:
@@ -50,8 +54,10 @@ async def run_generate(
     run_id: str,
     settings: GenerateSettings,
     env: Mapping[str, str] | None = None,
+    egress: Egress | None = None,
 ) -> GenerateResult:
-    redactor = Redactor.from_config(config.gate.secrets)
+    egress = egress or Egress.build(config, env or {})
+    redactor = egress.redactor
     redacted, _ = redact_diff(changes.diff, redactor)
     sendable = dataclasses.replace(changes, context=redact_context(changes.context, redactor))
     files = target_text(tree, settings.targets, redactor)
@@ -62,6 +68,7 @@ async def run_generate(
         target,
         paths=config.review.paths,
         chunking=config.review.chunking,
+        sensitive_paths=config.routing.sensitive_globs,
         budget=budget,
     )
     chunks = list(plan.chunks)
@@ -70,11 +77,9 @@ async def run_generate(
     router = Router(config, providers, ledger, run_id=run_id, env=env)
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
     outcomes, notes = await _route_all(
-        router, chunks, sendable, tree, settings, files.text, max_out
+        router, chunks, sendable, tree, settings, files.text, max_out, egress
     )
-    patches = _numbered([p for o in outcomes for p in o.patches])
-    gate = run_gate(Diff(files=()), config.gate, model_outputs=list(patch_texts(patches)))
-    patches = _blocked(patches, gate)
+    outcomes, patches, gate = _checked_output(outcomes, config, tree)
     if files.truncated:
         notes.append("target files were cut to fit the prompt")
     return GenerateResult(
@@ -85,8 +90,23 @@ async def run_generate(
         gate,
         redactor.redactions(),
         run_status(outcomes),
-        tuple(notes),
+        (*notes, *router.notes()),
     )
+
+
+def _checked_output(
+    outcomes: list[ChunkOutcome], config: Config, tree: HeadTree
+) -> tuple[list[ChunkOutcome], list[PatchResult], GateResult]:
+    """Model output through the screen, then the gate: what may be written, and what is
+    withheld and why (in the gate's result, as model-output findings)."""
+    screen = OutputScreen.from_config(config.gate.secrets)
+    patches = _numbered([p for o in outcomes for p in o.patches])
+    patches, in_code = screen_patches(patches, screen, tree)
+    patches, outcomes, in_prose = screen_prose(patches, outcomes, screen)
+    scanned = [p for p in patches if p.status in ("applied", "failed")]
+    gate = run_gate(Diff(files=()), config.gate, model_outputs=list(patch_texts(scanned)))
+    patches = blocked_by_gate(patches, gate)
+    return outcomes, patches, with_withheld(gate, [*in_code, *in_prose])
 
 
 async def _route_all(
@@ -97,6 +117,7 @@ async def _route_all(
     settings: GenerateSettings,
     files_text: str,
     max_out: int,
+    egress: Egress,
 ) -> tuple[list[ChunkOutcome], list[str]]:
     """Every chunk concurrently; a shared budget or the deadline running out skips the rest."""
     stop: list[str] = []
@@ -113,10 +134,14 @@ async def _route_all(
             body=ctx.body,
             targets=settings.targets,
             max_output_tokens=max_out,
+            egress=egress,
         )
         redactions = (chunk.text + files_text).count("<redacted:")
         try:
-            return await generate_chunk(router, chunk, request, tree, redactions)
+            return await generate_chunk(
+                router, chunk, request, tree, redactions,
+                allow_ci_changes=settings.allow_ci_changes, egress=egress,
+            )
         except (BudgetExhausted, DeadlineExceeded) as exc:
             reason = stop_reason(exc)
             if reason:
@@ -130,16 +155,3 @@ async def _route_all(
 def _numbered(patches: list[PatchResult]) -> list[PatchResult]:
     return [dataclasses.replace(p, id=f"p{i:03d}") for i, p in enumerate(patches, 1)]
 
-
-def _blocked(patches: list[PatchResult], gate: GateResult) -> list[PatchResult]:
-    """A patch with a blocking gate finding is blocked, whatever else it was."""
-    rules: dict[str, set[str]] = {}
-    for finding in gate.blocking:
-        if finding.origin == "model":
-            rules.setdefault(finding.label, set()).add(f"{finding.kind}:{finding.rule}")
-    return [
-        dataclasses.replace(p, status="blocked", reason="gate: " + ", ".join(sorted(rules[p.id])))
-        if p.id in rules
-        else p
-        for p in patches
-    ]

@@ -12,6 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from ci_orch.egress.filter import Egress
 from ci_orch.generate.schema import PATCHES_SCHEMA
 from ci_orch.providers.interface import Message, ProviderRequest
 
@@ -62,13 +63,16 @@ def generate_request(
     body: str,
     targets: Sequence[str],
     max_output_tokens: int,
+    egress: Egress | None = None,
 ) -> ProviderRequest:
+    """The request for one chunk. With `egress`, the assembled prompt is scrubbed whole (the
+    head files and paths too), in any encoding."""
     seed = f"{task}\0{title}\0{body}\0{chunk_text}\0{files_text}"
     nonce = hashlib.sha256(seed.encode()).hexdigest()[:20]
     text = user_message(
         chunk_text, files_text, title=title, body=body, targets=targets, nonce=nonce
     )
-    return ProviderRequest(
+    request = ProviderRequest(
         system=system_prompt(task, nonce),
         messages=(Message("user", text),),
         max_output_tokens=max_output_tokens,
@@ -76,13 +80,20 @@ def generate_request(
         json_schema=PATCHES_SCHEMA,
         schema_name="generated_patches",
     )
+    return egress.scrub_request(request) if egress else request
 
 
-def follow_up(original: ProviderRequest, answer: str, note: str) -> ProviderRequest:
-    """The same conversation plus the previous answer and what was wrong with it."""
+def follow_up(
+    original: ProviderRequest, answer: str, note: str, egress: Egress | None = None
+) -> ProviderRequest:
+    """The same conversation plus the previous answer and what was wrong with it (git's
+    errors in `note` quote file lines, so both are scrubbed with `egress`)."""
+    answer = answer[:ANSWER_ECHO_CHARS]
+    if egress:
+        answer, note = egress.scrub(answer), egress.scrub(note)
     messages = (
         *original.messages,
-        Message("assistant", answer[:ANSWER_ECHO_CHARS]),
+        Message("assistant", answer),
         Message("user", note),
     )
     return ProviderRequest(

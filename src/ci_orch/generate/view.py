@@ -13,7 +13,7 @@ def summary(job: GenerateJob) -> str:
     lines = [
         f"ci-orch generate: {r.status}, exit {r.exit_code}",
         f"  patches: {len(job.patches)} ({counts['applied']} apply, {counts['failed']} failed, "
-        f"{counts['blocked']} blocked by the gate)",
+        f"{counts['refused']} refused, {counts['blocked']} withheld as unsafe model output)",
         f"  suggestions: {len(r.findings)}",
         f"  gate: {r.gate.verdict if r.gate else 'not run'}",
         f"  cost: ${r.cost.total_usd:.4f} in {sum(1 for c in r.calls if c.outcome != 'skipped')} "

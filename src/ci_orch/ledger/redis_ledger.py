@@ -36,6 +36,8 @@ from ci_orch.ledger.interface import (
 
 _PREFIX = "ci-orch:"
 _MAX_CONNECTIONS = 32
+_CONNECT_TIMEOUT_S = 3.0
+_OP_TIMEOUT_S = 10.0
 
 # Only ever lengthen a key's life: a short hold must not expire a longer one's record.
 _EXTEND_FN = """
@@ -121,8 +123,15 @@ class RedisLedger(Ledger):
         # A blocking pool: with many calls in flight, callers wait for a connection
         # instead of failing with "Too many connections" (redis-py's default pool caps at
         # 100 and raises).
+        # Socket timeouts bound an unreachable or stalled Redis: the run then goes on
+        # against its in-process fallback instead of waiting on the network.
         pool: Any = aioredis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, max_connections=_MAX_CONNECTIONS, timeout=60
+            url,
+            decode_responses=True,
+            max_connections=_MAX_CONNECTIONS,
+            timeout=60,
+            socket_connect_timeout=_CONNECT_TIMEOUT_S,
+            socket_timeout=_OP_TIMEOUT_S,
         )
         self._redis = aioredis.Redis(connection_pool=pool)
         self._reserve_script = self._redis.register_script(_RESERVE)

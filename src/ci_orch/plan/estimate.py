@@ -40,17 +40,31 @@ def choose_target(config: Config, provider_id: str | None) -> Target:
     return target_for(config.provider(first[0])) if first else default_target()
 
 
-def estimate_costs(diff: Diff, config: Config, budget: int | None = None) -> list[Estimate]:
+def estimate_costs(
+    diff: Diff, config: Config, budget: int | None = None, known: Plan | None = None
+) -> list[Estimate]:
+    """One estimate per provider. Providers that share a tokenizer and a chunk budget share
+    one plan (`known` is one already made), since planning is mostly counting tokens."""
+    plans: dict[tuple[str, int], Plan] = {}
+    if known is not None:
+        plans[(known.tokenizer, known.budget_tokens)] = known
     estimates = []
     for provider in config.providers:
-        plan = plan_review(
-            diff,
-            target_for(provider),
-            paths=config.review.paths,
-            chunking=config.review.chunking,
-            budget=budget,
+        target = target_for(provider)
+        size = chunk_budget(target, config.review.chunking) if budget is None else budget
+        key = (target.tokenizer.name, size)
+        if key not in plans:
+            plans[key] = plan_review(
+                diff,
+                target,
+                paths=config.review.paths,
+                chunking=config.review.chunking,
+                budget=size,
+                sensitive_paths=config.routing.sensitive_globs,
+            )
+        estimates.append(
+            _estimate(provider, plans[key], config.review.chunking.prompt_overhead_tokens)
         )
-        estimates.append(_estimate(provider, plan, config.review.chunking.prompt_overhead_tokens))
     return estimates
 
 

@@ -1,10 +1,16 @@
 """Cut one file into pieces that each fit the budget: whole file, groups of hunks, or parts of a
-hunk split on line boundaries with a few overlap lines (shown as context, owned by no piece)."""
+hunk split on line boundaries with a few overlap lines (shown as context, owned by no piece).
+
+Counting is the costly part, so it is done only where a count can change a decision: o200k and
+cl100k never make more tokens than a text has UTF-8 bytes, so a hunk or file whose bytes fit
+needs no per-line counts, only one count of its whole text (exact, because counts add up over
+line boundaries: see planner.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ci_orch.diff.model import FileChange, Hunk
 from ci_orch.plan.render import file_header, hunk_header, render_line
@@ -12,7 +18,19 @@ from ci_orch.plan.render import file_header, hunk_header, render_line
 # A rendered hunk header costs a handful of tokens; this bound keeps the arithmetic simple and safe.
 HUNK_HEADER_RESERVE = 40
 
-Counter = Callable[[list[str]], list[int]]
+
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """Raw token counts: `lines` for many short texts (memoised: diffs repeat lines),
+    `text` for one long text counted once."""
+
+    lines: Callable[[list[str]], list[int]]
+    text: Callable[[str], int]
+
+
+def byte_bound(text: str) -> int:
+    """An upper bound of the raw token count of `text`: its UTF-8 length."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,26 +49,41 @@ class LineTooLong(Exception):
 @dataclass(frozen=True, slots=True)
 class _Segment:
     text: str
-    raw_tokens: int
+    raw_tokens: int | None  # None until counted; `bound` caps it
+    bound: int
     added: tuple[tuple[str, int], ...]
     order: tuple[int, int]
 
+    @property
+    def cost(self) -> int:
+        if self.raw_tokens is None:
+            raise ValueError("segment not counted")
+        return self.raw_tokens
+
+    def counted(self, count: Counting) -> _Segment:
+        if self.raw_tokens is not None:
+            return self
+        tokens = count.text(self.text)
+        return replace(self, raw_tokens=tokens, bound=tokens)
+
 
 def cut_file(
-    index: int, file: FileChange, budget: int, count: Counter, overlap: int
+    index: int, file: FileChange, budget: int, count: Counting, overlap: int
 ) -> list[Piece]:
     """The pieces of `file` (raw token costs, headers included), or LineTooLong."""
     header = file_header(file)
     continued = file_header(file, continued=True)
-    header_cost, cont_cost = count([header, continued])
+    header_cost, cont_cost = count.lines([header, continued])
     room = budget - max(header_cost, cont_cost) - HUNK_HEADER_RESERVE
     segments: list[_Segment] = []
     for h_index, hunk in enumerate(file.hunks):
         segments.extend(_hunk_segments(file.path, h_index, hunk, room, count, overlap))
-    whole = header_cost + sum(s.raw_tokens for s in segments)
-    if whole <= budget:
-        return [_piece(file.path, index, header, header_cost, segments)]
-    return _group(file.path, index, (header, header_cost), (continued, cont_cost), segments, budget)
+    if header_cost + sum(s.bound for s in segments) > budget:
+        segments = [s.counted(count) for s in segments]
+        if header_cost + sum(s.cost for s in segments) > budget:
+            first, later = (header, header_cost), (continued, cont_cost)
+            return _group(file.path, index, first, later, segments, budget, count)
+    return [_piece(file.path, index, header, header_cost, segments, count)]
 
 
 def _group(
@@ -60,42 +93,51 @@ def _group(
     later: tuple[str, int],
     segments: list[_Segment],
     budget: int,
+    count: Counting,
 ) -> list[Piece]:
-    """Next-fit the segments of one file into pieces, each opened by a file header."""
+    """Next-fit the (counted) segments of one file into pieces, each opened by a file header."""
     pieces: list[Piece] = []
     current: list[_Segment] = []
     head, head_cost = first
+    used = head_cost
     for segment in segments:
-        used = head_cost + sum(s.raw_tokens for s in current)
-        if current and used + segment.raw_tokens > budget:
-            pieces.append(_piece(path, index, head, head_cost, current))
+        if current and used + segment.cost > budget:
+            pieces.append(_piece(path, index, head, head_cost, current, count))
             head, head_cost = later
-            current = []
+            current, used = [], head_cost
         current.append(segment)
-    pieces.append(_piece(path, index, head, head_cost, current))
+        used += segment.cost
+    pieces.append(_piece(path, index, head, head_cost, current, count))
     return pieces
 
 
-def _piece(path: str, index: int, header: str, header_cost: int, segs: list[_Segment]) -> Piece:
+def _piece(
+    path: str, index: int, header: str, header_cost: int, segs: list[_Segment], count: Counting
+) -> Piece:
+    body = "".join(s.text for s in segs)
+    if all(s.raw_tokens is not None for s in segs):
+        body_cost = sum(s.cost for s in segs)
+    else:
+        body_cost = count.text(body)
     return Piece(
         path=path,
         order=(index, *segs[0].order) if segs else (index, 0, 0),
-        text=header + "".join(s.text for s in segs),
-        raw_tokens=header_cost + sum(s.raw_tokens for s in segs),
+        text=header + body,
+        raw_tokens=header_cost + body_cost,
         added=tuple(a for s in segs for a in s.added),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class _HunkLines:
-    """One hunk with its lines rendered and counted once, ready to be cut into segments."""
+    """One hunk with its lines rendered (and counted, once needed), ready to be cut."""
 
     path: str
     index: int
     hunk: Hunk
     rendered: list[str]
     costs: list[int]
-    count: Counter
+    count: Counting
 
     def segment(self, begin: int, end: int, lead: int = 0, part: int = 0) -> _Segment:
         """Lines [begin, end) under their own header; the first `lead` are overlap context.
@@ -108,14 +150,21 @@ class _HunkLines:
         owned = tuple(
             (self.path, ln.new_no) for ln in lines[lead:] if ln.kind == "added" and ln.new_no
         )
-        return _Segment("".join(texts), sum(self.count(texts)), owned, (self.index, part))
+        tokens = sum(self.count.lines(texts)) if self.costs else None
+        text = "".join(texts)
+        bound = byte_bound(text) if tokens is None else tokens
+        return _Segment(text, tokens, bound, owned, (self.index, part))
 
 
 def _hunk_segments(
-    path: str, h_index: int, hunk: Hunk, room: int, count: Counter, overlap: int
+    path: str, h_index: int, hunk: Hunk, room: int, count: Counting, overlap: int
 ) -> list[_Segment]:
     rendered = [render_line(line) for line in hunk.lines]
-    view = _HunkLines(path, h_index, hunk, rendered, count(rendered), count)
+    view = _HunkLines(path, h_index, hunk, rendered, [], count)
+    whole = view.segment(0, len(rendered))
+    if whole.bound <= room:
+        return [whole]  # every line fits too: no line is longer than the hunk
+    view = replace(view, costs=count.lines(rendered))
     if max(view.costs, default=0) > room:
         raise LineTooLong(path)
     if sum(view.costs) <= room:

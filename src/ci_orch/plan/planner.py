@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from ci_orch.config.sections import Chunking, PathFilter
 from ci_orch.diff.filters import select_files
+from ci_orch.diff.gcpause import paused_gc
+from ci_orch.diff.globs import matches_any
 from ci_orch.diff.model import Diff, FileChange
 from ci_orch.errors import UsageError
 from ci_orch.plan.model import Chunk, Plan, SkippedFile
-from ci_orch.plan.pieces import HUNK_HEADER_RESERVE, LineTooLong, Piece, cut_file
+from ci_orch.plan.pieces import HUNK_HEADER_RESERVE, Counting, LineTooLong, Piece, cut_file
 from ci_orch.plan.tokens import Tokenizer
 
 MIN_BUDGET = 2 * HUNK_HEADER_RESERVE + 64
@@ -49,7 +51,10 @@ def plan_review(
     paths: PathFilter,
     chunking: Chunking,
     budget: int | None = None,
+    sensitive_paths: tuple[str, ...] = (),
 ) -> Plan:
+    """Chunks of every included file. Files matching `sensitive_paths` (globs) are packed only
+    with each other: their chunks need hardened or local providers, the rest need not wait."""
     budget = chunk_budget(target, chunking) if budget is None else budget
     if budget < MIN_BUDGET:
         raise UsageError(
@@ -60,8 +65,13 @@ def plan_review(
     skipped = [SkippedFile(path=s.path, reason=s.reason) for s in selection.skipped]
     tok = target.tokenizer
     raw_budget = tok.raw_budget(budget)
-    pieces, too_long = _cut_all(selection.files, raw_budget, tok, chunking.overlap_lines)
-    chunks = _pack(pieces, raw_budget, tok)
+    with paused_gc():  # pieces and chunks hold no cycles: see gcpause
+        pieces, too_long = _cut_all(selection.files, raw_budget, tok, chunking.overlap_lines)
+        apart = {p.path for p in pieces if matches_any(p.path, sensitive_paths)}
+        bins = _pack([p for p in pieces if p.path not in apart], raw_budget)
+        bins += _pack([p for p in pieces if p.path in apart], raw_budget)
+        del pieces  # the bins hold them now; _number lets go of each bin once it is a chunk
+        chunks = _number(bins, tok)
     skipped += [SkippedFile(path=p, reason="line-too-long") for p in too_long]
     included = {f.path for f in selection.files} - set(too_long)
     return Plan(
@@ -82,11 +92,13 @@ def _cut_all(
     """Pieces in raw (unpadded) tokens; the padding is applied once, to whole chunks."""
     memo: dict[str, int] = {}
 
-    def count(texts: list[str]) -> list[int]:
+    def lines(texts: list[str]) -> list[int]:
         # Diffs repeat lines (blank lines, braces, imports): count each distinct text once.
         missing = [t for t in dict.fromkeys(texts) if t not in memo]
         memo.update(zip(missing, tok.raw_counts(missing), strict=True))
         return [memo[t] for t in texts]
+
+    count = Counting(lines=lines, text=tok.raw_count)
 
     pieces: list[Piece] = []
     too_long: list[str] = []
@@ -98,8 +110,8 @@ def _cut_all(
     return pieces, too_long
 
 
-def _pack(pieces: list[Piece], raw_budget: int, tok: Tokenizer) -> list[Chunk]:
-    """First-fit decreasing (near the minimum number of chunks), then back into diff order."""
+def _pack(pieces: list[Piece], raw_budget: int) -> list[list[Piece]]:
+    """First-fit decreasing (near the minimum number of chunks), each bin in diff order."""
     bins: list[list[Piece]] = []
     used: list[int] = []
     for piece in sorted(pieces, key=lambda p: (-p.raw_tokens, p.order)):
@@ -111,14 +123,24 @@ def _pack(pieces: list[Piece], raw_budget: int, tok: Tokenizer) -> list[Chunk]:
         else:
             bins.append([piece])
             used.append(piece.raw_tokens)
-    ordered = sorted((sorted(b, key=lambda p: p.order) for b in bins), key=lambda b: b[0].order)
-    return [
-        Chunk(
-            id=f"c{i + 1:03d}",
-            tokens=tok.pad(sum(p.raw_tokens for p in b)),
-            text="".join(p.text for p in b),
-            files=tuple(dict.fromkeys(p.path for p in b)),
-            added_lines=tuple(a for p in b for a in p.added),
+    return [sorted(b, key=lambda p: p.order) for b in bins]
+
+
+def _number(bins: list[list[Piece]], tok: Tokenizer) -> list[Chunk]:
+    """Chunks in diff order (by their first piece), numbered. Consumes `bins`: each bin's
+    pieces are released as soon as its chunk is built, so the text is never held twice."""
+    bins.sort(key=lambda b: b[0].order, reverse=True)
+    chunks: list[Chunk] = []
+    while bins:
+        b = bins.pop()
+        # Built from checked parts: validating 400,000 line pairs again would copy them all.
+        chunks.append(
+            Chunk.model_construct(
+                id=f"c{len(chunks) + 1:03d}",
+                tokens=tok.pad(sum(p.raw_tokens for p in b)),
+                text="".join(p.text for p in b),
+                files=tuple(dict.fromkeys(p.path for p in b)),
+                added_lines=tuple(a for p in b for a in p.added),
+            )
         )
-        for i, b in enumerate(ordered)
-    ]
+    return chunks

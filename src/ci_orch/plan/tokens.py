@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
+from ci_orch.plan import ranks
+
 _BLOB = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 # No offline tokenizer exists for Claude or Gemini; o200k undercounts them by up to ~15%,
 # so their estimate is padded (and the router corrects it from each response's usage).
@@ -41,6 +43,10 @@ class Tokenizer:
     def count(self, text: str) -> int:
         """Tokens for `text`, padded when this is an estimate."""
         return self.pad(len(self._encoding.encode_ordinary(text)))
+
+    def raw_count(self, text: str) -> int:
+        """The unpadded count of one text."""
+        return len(self._encoding.encode_ordinary(text))
 
     def raw_counts(self, texts: list[str]) -> list[int]:
         """Unpadded counts of many texts; add them up, then `pad` the sum.
@@ -79,11 +85,16 @@ def tokenizer_for(provider_type: str, model: str) -> Tokenizer:
 
 @lru_cache(maxsize=4)
 def get_encoding(name: str) -> Encoding:
-    _seed_cache(name)
     import tiktoken  # lazy: keeps `ci-orch --version` fast
+    from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS  # type: ignore[import-untyped]
 
-    enc: Encoding = tiktoken.get_encoding(name)
-    return enc
+    cache = _cache_dir()
+    ctor = ranks.load(cache, name)
+    if ctor is None:
+        _seed_cache(name)
+        ctor = ENCODING_CONSTRUCTORS[name]()
+        ranks.store(cache, ctor)
+    return tiktoken.Encoding(**ctor)
 
 
 def _cache_dir() -> Path:

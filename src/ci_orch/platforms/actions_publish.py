@@ -19,6 +19,7 @@ from typing import Literal, TextIO
 
 from ci_orch.platforms.actions import append_summary, command
 from ci_orch.platforms.interface import Publication, Publisher, PublishError, PublishOutcome
+from ci_orch.report.inert import plain
 from ci_orch.report.model import GateFinding, ReviewFinding, RunReport
 
 Level = Literal["error", "warning", "notice"]
@@ -48,7 +49,7 @@ def _from_gate(f: GateFinding) -> Annotation:
     return Annotation(
         level, f.path, f.line, max(f.end_line, f.line),
         f"ci-orch gate: {f.kind} {f.rule} ({f.severity})",
-        f"{f.message or f.label or f.rule} ({verdict})",
+        plain(f"{f.message or f.label or f.rule} ({verdict})", MESSAGE_CHARS),
         (_RANK[f.severity], 0 if f.blocking else 1, f.path, f.line),
     )
 
@@ -57,8 +58,8 @@ def _from_review(f: ReviewFinding) -> Annotation:
     text = f"{f.title}\n\n{f.body}".strip() if f.body else f.title
     return Annotation(
         _LEVEL[f.severity], f.path, f.start_line, f.end_line,
-        f"ci-orch review: {f.severity} {f.category}: {f.title}"[:255],
-        text[:MESSAGE_CHARS],
+        plain(f"ci-orch review: {f.severity} {f.category}: {f.title}", 255, one_line=True),
+        plain(text, MESSAGE_CHARS),
         (_RANK[f.severity], 2, f.path, f.start_line),
     )
 

@@ -1,32 +1,26 @@
 """The text of one inline comment, shared by the GitHub and GitLab publishers.
 
-Model-written title and body are untrusted: they go through `mdtext` so they cannot ping
-people, link away or inject HTML. A suggestion is code, so it goes in a fence that is
-longer than any backtick run inside it (PLATFORMS.md item 7). The fence's info string is
-the platform's: GitHub `suggestion`, GitLab `suggestion:-N+M` (item 15).
+Model-written title and body are untrusted: the title goes through `mdtext.inline`, the
+body through `inert.markdown`, so they cannot ping people, link away, inject HTML or run a
+GitLab quick action, while the body keeps its paragraphs and code. A suggestion is code, so
+it goes in a fence that is longer than any backtick run inside it. The fence's info string
+is the platform's: GitHub `suggestion`, GitLab `suggestion:-N+M` (docs "Suggest changes").
 """
 
 from __future__ import annotations
 
-import re
-
 from ci_orch.platforms.markers import finding_marker
+from ci_orch.report.inert import fenced, markdown
 from ci_orch.report.mdtext import inline
 from ci_orch.report.model import ReviewFinding
 
 BODY_LIMIT = 60_000  # both platforms' comment limits are higher (65,536 / 1,000,000)
+BODY_CHARS = 8_000  # of a finding's body; the whole text is in report.json
 _SEVERITY = {"critical": "🛑", "high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
 
 
-def fence_for(code: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
-    return "`" * max(3, longest + 1)
-
-
 def suggestion_block(code: str, info: str = "suggestion") -> str:
-    fence = fence_for(code)
-    body = code if code.endswith("\n") or not code else code + "\n"
-    return f"{fence}{info}\n{body}{fence}"
+    return fenced(code, info)
 
 
 def comment_body(finding: ReviewFinding, suggestion_info: str | None = "suggestion") -> str:
@@ -38,10 +32,10 @@ def comment_body(finding: ReviewFinding, suggestion_info: str | None = "suggesti
     icon = _SEVERITY.get(finding.severity, "")
     parts = [
         f"{icon} **{inline(finding.severity, 20)}** · {inline(finding.category, 40)} · "
-        f"{inline(finding.title, 200)}"
+        f"{inline(finding.title, 200, cell=False)}"
     ]
     if finding.body:
-        parts.append(inline(finding.body, 4_000))
+        parts.append(markdown(finding.body, BODY_CHARS))
     marker = finding_marker(finding.fingerprint)
     if finding.suggestion is not None and suggestion_info is not None:
         block = suggestion_block(finding.suggestion, suggestion_info)
@@ -49,4 +43,4 @@ def comment_body(finding: ReviewFinding, suggestion_info: str | None = "suggesti
             parts.append(block)
         else:
             parts.append("_(The suggested change is too long to post; it is in report.json.)_")
-    return "\n\n".join((*parts, marker))
+    return "\n\n".join(part for part in (*parts, marker) if part)

@@ -1,17 +1,20 @@
 """Check run annotations for gate and review findings, shaped the way the Checks API wants.
 
-PLATFORMS.md item 1 (docs.github.com/rest/checks/runs#create-a-check-run): `path`,
+GitHub's Checks API (docs.github.com/rest/checks/runs#create-a-check-run): `path`,
 `start_line`, `end_line`, `annotation_level` (notice | warning | failure), `message`
 (64 KB), `title` (255 chars); `start_column`/`end_column` only when the annotation is on
 one line. Annotations point at the file at the head commit, so review findings on removed
-lines (side LEFT) get none: they are still in the review and the summary.
+lines (side LEFT) get none: they are still in the review and the summary. GitHub shows a
+title and message as plain text, so model and diff text goes through `inert.plain`: no
+Markdown escapes to show, but no line that a log or a command parser would act on.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ci_orch.platforms.github_text import MESSAGE_LIMIT, TITLE_LIMIT, one_line, trim_bytes
+from ci_orch.platforms.github_text import MESSAGE_LIMIT, TITLE_LIMIT, trim_bytes
+from ci_orch.report.inert import plain
 from ci_orch.report.model import GateFinding, ReviewFinding, RunReport
 
 Annotation = dict[str, Any]
@@ -38,8 +41,8 @@ def gate_annotation(f: GateFinding) -> Annotation:
     out: Annotation = {
         "path": f.path, "start_line": start, "end_line": end,
         "annotation_level": "failure" if f.blocking else "warning",
-        "title": one_line(f"{f.kind}: {f.rule}", TITLE_LIMIT),
-        "message": trim_bytes(message, MESSAGE_LIMIT),
+        "title": plain(f"{f.kind}: {f.rule}", TITLE_LIMIT, one_line=True),
+        "message": trim_bytes(plain(message, MESSAGE_LIMIT), MESSAGE_LIMIT),
     }
     first, stop = f.column  # 1-based, end exclusive (gate/model.py)
     if start == end and first >= 1 and stop > first:
@@ -55,8 +58,8 @@ def review_annotation(f: ReviewFinding) -> Annotation | None:
     return {
         "path": f.path, "start_line": start, "end_line": end,
         "annotation_level": _REVIEW_LEVEL[f.severity],
-        "title": one_line(f"{f.severity} · {f.category}: {f.title}", TITLE_LIMIT),
-        "message": trim_bytes(f.body or f.title, MESSAGE_LIMIT),
+        "title": plain(f"{f.severity} · {f.category}: {f.title}", TITLE_LIMIT, one_line=True),
+        "message": trim_bytes(plain(f.body or f.title, MESSAGE_LIMIT), MESSAGE_LIMIT),
     }
 
 

@@ -9,12 +9,16 @@ connection pooling. Its own retries and sleeps are off (`retry=0`,
 
 `requests` errors (all `OSError`s) and HTTP errors become `PublishError`,
 `PermissionMissing` or `Unprocessable` (STYLE.md item 6).
+
+Every URL, query and body passes the egress filter in `_send`, the one place requests leave;
+headers do not (the token in `Authorization` is the one key that must reach GitHub).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -24,6 +28,7 @@ from typing import Any
 from github import Auth, Github
 
 from ci_orch import __version__
+from ci_orch.egress.filter import Egress
 from ci_orch.platforms.github_ratelimit import MAX_WAIT_S, RETRIES, RateLimiter
 from ci_orch.platforms.interface import PermissionMissing, PublishError
 
@@ -59,8 +64,11 @@ def how_to_grant(*needed: str) -> str:
 
 
 class GitHubClient:
-    def __init__(self, token: str, api_url: str, limiter: RateLimiter) -> None:
+    def __init__(
+        self, token: str, api_url: str, limiter: RateLimiter, *, egress: Egress | None = None
+    ) -> None:
         self.api_url = api_url.rstrip("/")
+        self._egress = egress or Egress.build(None, os.environ)
         self._origin = urllib.parse.urlsplit(self.api_url)[:2]
         self._limiter = limiter
         self._github = Github(
@@ -124,6 +132,7 @@ class GitHubClient:
     def _send(
         self, verb: str, url: str, params: dict[str, Any] | None, body: Any
     ) -> tuple[int, dict[str, Any], Any]:
+        url, params, body = self._scrubbed(url, params, body)
         write = verb != "GET"
         if write:
             self._limiter.before_write()
@@ -146,6 +155,16 @@ class GitHubClient:
         except ValueError:
             data = {"message": text[:200]}
         return status, headers, data
+
+
+    def _scrubbed(
+        self, url: str, params: dict[str, Any] | None, body: Any
+    ) -> tuple[str, dict[str, Any] | None, Any]:
+        return (
+            self._egress.scrub(url),
+            self._egress.scrub_data(params) if params else params,
+            self._egress.scrub_data(body) if body is not None else body,
+        )
 
 
 def _path(url: str) -> str:

@@ -1,12 +1,12 @@
 """Which finding goes where in a PR review, decided before anything is sent.
 
 GitHub refuses a whole review (422, nothing posted) when one comment is off the diff
-(PLATFORMS.md item 7), so every inline finding's (path, line, side) and its
-start_line..line range are checked against the parsed hunks first. A finding that fails
-the check becomes a file-level comment (`subject_type: "file"`) when its file is in the
-PR, else it goes into the summary. At most `max_inline` comments go in one review; the
-rest are folded into the review body. Positions use `line`/`side`/`start_line`/
-`start_side`, never the deprecated `position`.
+(docs.github.com "Create a review for a pull request"), so every inline finding's (path,
+line, side) and its start_line..line range are checked against the parsed hunks first. A
+finding that fails the check becomes a file-level comment (`subject_type: "file"`) when
+its file is in the PR, else it goes into the summary. At most `max_inline` comments go in
+one review; the rest are folded into the review body. Positions use
+`line`/`side`/`start_line`/`start_side`, never the deprecated `position`.
 """
 
 from __future__ import annotations

@@ -1,16 +1,16 @@
 """Our review comments on a PR: find the ones already there, post new ones, retire stale ones.
 
-Idempotency (PLATFORMS.md item 9): every comment we post carries its finding's fingerprint
-marker. Existing review comments (all pages) and review bodies count only when written by
-our own account, since anyone can paste a marker. A fingerprint already present is not
-posted again; a comment of ours whose fingerprint is no longer among the findings is
-edited (PATCH) to say it no longer applies, with the original folded away and its marker
-renamed so later runs ignore it. Resolving the thread itself needs GraphQL
+Idempotency (reviewdog's hidden-marker idea): every comment we post carries its finding's
+fingerprint marker. Existing review comments (all pages) and review bodies count only when
+written by our own account, since anyone can paste a marker. A fingerprint already present
+is not posted again; a comment of ours whose fingerprint is no longer among the findings
+is edited (PATCH) to say it no longer applies, with the original folded away and its
+marker renamed so later runs ignore it. Resolving the thread itself needs GraphQL
 (`resolveReviewThread`), which this publisher does not use.
 
-The review is one `COMMENT` review: `REQUEST_CHANGES` is a human's call, and blocking is the
-gate check's job. If GitHub still refuses it (422), its inline comments become file-level
-comments and the folded ones go to the summary, so no finding is lost.
+The review is one `COMMENT` review: `REQUEST_CHANGES` is a human's call, and blocking is
+the gate check's job. If GitHub still refuses it (422), its inline comments become
+file-level comments and the folded ones go to the summary, so no finding is lost.
 """
 
 from __future__ import annotations

@@ -3,12 +3,16 @@
 `gitlab.exceptions.*` and `requests` errors become `PublishError` / `PermissionMissing`
 (STYLE.md item 6); a 400 on a new discussion becomes `PositionRejected`, so the publisher
 can fall back to a file-level or plain thread.
+
+Every body and position sent passes the egress filter here, and every URL in the session
+under python-gitlab (gitlab_session.py); the token header does not.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +21,7 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabError
 
+from ci_orch.egress.filter import Egress
 from ci_orch.platforms.gitlab_positions import DiffRefs
 from ci_orch.platforms.gitlab_session import RateLimited, RateLimitedSession
 from ci_orch.platforms.interface import PermissionMissing, PublishError
@@ -60,13 +65,15 @@ def base_url(api_url: str) -> str:
 
 class GitLabClient:
     def __init__(self, api_url: str, token: str, project: str, iid: int, *,
-                 sleep: Callable[[float], None], per_page: int = 100) -> None:
+                 sleep: Callable[[float], None], per_page: int = 100,
+                 egress: Egress | None = None) -> None:
         self._url = base_url(api_url)
+        self._egress = egress or Egress.build(None, os.environ)
         # keep_base_url: a self-managed instance behind a proxy may answer paging links
         # with its own external_url; keep talking to the URL the job was given.
         self._gl = gitlab.Gitlab(self._url, private_token=token, per_page=per_page,
                                  timeout=30, keep_base_url=True,
-                                 session=RateLimitedSession(sleep))
+                                 session=RateLimitedSession(sleep, egress=self._egress))
         self._mrs = self._gl.projects.get(project, lazy=True).mergerequests
         self._iid = iid
         self._mr = self._mrs.get(iid, lazy=True)
@@ -103,9 +110,9 @@ class GitLabClient:
                     for n in self._mr.notes.list(iterator=True, sort="asc")]
 
     def create_discussion(self, body: str, position: dict[str, Any] | None = None) -> str:
-        data: dict[str, Any] = {"body": body}
+        data: dict[str, Any] = {"body": self._egress.scrub(body)}
         if position is not None:
-            data["position"] = position
+            data["position"] = self._egress.scrub_data(position)
         with self._translate("start a merge request discussion", positioned=position):
             return str(self._mr.discussions.create(data).id)
 
@@ -115,11 +122,11 @@ class GitLabClient:
 
     def create_note(self, body: str) -> int:
         with self._translate("post the summary note"):
-            return int(self._mr.notes.create({"body": body}).id)
+            return int(self._mr.notes.create({"body": self._egress.scrub(body)}).id)
 
     def update_note(self, note_id: int, body: str) -> None:
         with self._translate("update the summary note"):
-            self._mr.notes.update(note_id, {"body": body})
+            self._mr.notes.update(note_id, {"body": self._egress.scrub(body)})
 
     @contextlib.contextmanager
     def _translate(self, action: str, positioned: object = None) -> Iterator[None]:

@@ -2,7 +2,7 @@
 
 GitLab finds a text position's line by exact match on (old_line, new_line), where an added
 line has only `new_line`, a removed line only `old_line` and a context line both; anything
-else is answered 400 "line_code can't be blank" (PLATFORMS.md item 13; gitlabhq
+else is answered 400 "line_code can't be blank" (gitlabhq
 `Gitlab::Diff::File#line_for_position`). Both paths are always sent (an added file repeats
 its path as `old_path`, gitlab-org/gitlab#35935), and the SHAs are the newest MR version's.
 

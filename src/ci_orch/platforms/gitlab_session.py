@@ -6,6 +6,9 @@ we want the wait injectable (tests, and one place that bounds it), so this sessi
 backs off exponentially, for a bounded number of tries (GitLab docs "Rate limits",
 response headers). When the tries run out it raises `RateLimited`, which the client turns
 into a PublishError.
+
+It is also the last point before the network: each request's URL passes the egress filter
+(bodies are scrubbed as data by the client, where their structure is still known).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+
+from ci_orch.egress.filter import Egress
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +35,16 @@ class RateLimited(Exception):  # noqa: N818 - it is a condition, not a bug
 
 
 class RateLimitedSession(requests.Session):
-    def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float] = time.time):
+    def __init__(self, sleep: Callable[[float], None], clock: Callable[[], float] = time.time,
+                 *, egress: Egress | None = None) -> None:
         super().__init__()
         self._sleep = sleep
         self._clock = clock
+        self._egress = egress
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if self._egress is not None and request.url:
+            request.url = self._egress.scrub(request.url)
         for attempt in range(MAX_TRIES):
             response = super().send(request, **kwargs)
             if response.status_code != 429:

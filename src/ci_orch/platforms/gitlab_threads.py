@@ -91,7 +91,7 @@ class ThreadPoster:
         return self._post_on_file(finding, file)
 
     def _post_on_file(self, finding: ReviewFinding, file: FileChange | None) -> str:
-        body = f"{_where(finding)}\n\n{comment_body(finding, None)}"
+        body = file_body(finding)
         if file is not None:
             try:
                 self._create(body, file_position(file, self.refs))
@@ -119,6 +119,11 @@ class ThreadPoster:
                     tally.warnings.append(f"a thread of a gone finding stays open: {exc}")
                     continue
                 tally.resolved += 1
+
+
+def file_body(finding: ReviewFinding) -> str:
+    """A finding posted on its file or on the MR: where it is, then its comment."""
+    return f"{_where(finding)}\n\n{comment_body(finding, None)}"
 
 
 def _where(finding: ReviewFinding) -> str:

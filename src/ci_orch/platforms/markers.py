@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ci_orch.report.inert import outside_code
+
 SUMMARY_MARKER = "<!-- ci-orch:summary -->"  # the review's; other tasks add their name
 _FINDING = re.compile(r"<!-- ci-orch:finding:([0-9A-Za-z_.:-]{1,128}) -->")
 
@@ -21,8 +23,9 @@ def finding_marker(fingerprint: str) -> str:
 
 
 def fingerprints_in(body: str) -> set[str]:
-    """The finding fingerprints marked in a comment body (usually one)."""
-    return set(_FINDING.findall(body))
+    """The finding fingerprints marked in a comment body (usually one). Code is skipped: a
+    suggestion is posted exactly as written, so it may carry a copy of someone's marker."""
+    return set(_FINDING.findall(outside_code(body)))
 
 
 def summary_marker(task: str = "review") -> str:
@@ -32,4 +35,4 @@ def summary_marker(task: str = "review") -> str:
 
 
 def is_summary(body: str, marker: str = SUMMARY_MARKER) -> bool:
-    return marker in body
+    return marker in outside_code(body)

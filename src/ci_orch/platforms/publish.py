@@ -5,6 +5,10 @@ post is reported as an error, and its fallback (workflow-command annotations on 
 still runs. Whether an error changes the exit code is the caller's decision
 (`policy.fail_open`, cli/_publish.py). A missing permission is a warning, not an error:
 fork PRs and read-only tokens are normal, and the annotations carry the findings.
+
+What is published passes the egress filter first: the summary text and every text field of
+the report (model-written titles and bodies are untrusted output), so each publisher gets
+scrubbed text; the platform clients scrub every request again as the last step.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_orch.context.changes import Changes
+from ci_orch.egress.filter import Egress
 from ci_orch.platforms.interface import (
     PermissionMissing,
     Publication,
@@ -52,15 +57,22 @@ def publish(
     env: Mapping[str, str] | None = None,
     *,
     selection: Selection | None = None,
+    egress: Egress | None = None,
 ) -> Published:
-    """Post a finished run. `summary_md=None` reads summary.md from `report_dir`."""
+    """Post a finished run. `summary_md=None` reads summary.md from `report_dir`.
+
+    `egress` is the run's filter; without it one is built from `env`'s keys.
+    """
     env = os.environ if env is None else env
+    egress = egress or Egress.build(None, env)
     if selection is None:
         selection = select(platform, changes.context, env)
     if not selection.publishers:
         return Published(warnings=selection.notes)
     text = read_summary(report_dir) if summary_md is None else summary_md
-    publication = Publication(report, changes.diff, report_dir, text)
+    publication = Publication(
+        egress.scrub_model(report), changes.diff, report_dir, egress.scrub(text)
+    )
     return _run(selection, publication)
 
 

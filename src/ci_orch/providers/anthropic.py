@@ -31,6 +31,7 @@ _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "tool_use": "stop", "max
 # Out of credit or over the workspace spend limit: retrying cannot help.
 _QUOTA_WORDS = ("credit balance", "spend limit", "enforced_spend_limit_reached")
 _WRAP_KEY = "result"
+_COUNTED = frozenset({"model", "messages", "system", "tools", "tool_choice"})
 
 
 class AnthropicProvider(HttpProvider):
@@ -63,6 +64,16 @@ class AnthropicProvider(HttpProvider):
             body["tool_choice"] = {"type": "tool", "name": request.schema_name}
         return body
 
+    def count_request(self, request: ProviderRequest) -> tuple[str, dict[str, Any]] | None:
+        # docs.anthropic.com/en/api/messages-count-tokens: free, the Messages body without
+        # the generation settings; the answer is the input the message would be billed.
+        body = {k: v for k, v in self.build_body(request).items() if k in _COUNTED}
+        return f"{(self.config.url or '').rstrip('/')}/v1/messages/count_tokens", body
+
+    def count_of(self, body: Any) -> int | None:
+        value = body.get("input_tokens") if isinstance(body, dict) else None
+        return value if isinstance(value, int) and value > 0 else None
+
     def vendor_error(self, status: int, body: Any, message: str) -> ProviderError | None:
         error = body.get("error") if isinstance(body, dict) else None
         kind = str(error.get("type", "")) if isinstance(error, dict) else ""
@@ -77,6 +88,10 @@ class AnthropicProvider(HttpProvider):
             requested, limit = (int(g) for g in too_long.groups()) if too_long else (None, None)
             return ContextWindowExceeded(message, limit=limit, requested=requested)
         return None
+
+    def usage_of(self, body: Any) -> Usage | None:
+        raw = body.get("usage") if isinstance(body, dict) else None
+        return _usage(raw) if isinstance(raw, dict) else None
 
     def parse_body(
         self, request: ProviderRequest, body: Any, headers: Mapping[str, str], latency_ms: float

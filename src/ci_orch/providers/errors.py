@@ -9,7 +9,12 @@ short vendor error message.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ci_orch.errors import CiOrchError, ExitCode
+
+if TYPE_CHECKING:
+    from ci_orch.providers.interface import Usage
 
 
 class ProviderError(CiOrchError):
@@ -18,6 +23,12 @@ class ProviderError(CiOrchError):
     exit_code = ExitCode.INCOMPLETE
     retryable: bool = False
     health_failure: bool = False
+    # What the vendor billed for an answer we could not use (a 2xx that was prose, cut
+    # short, refused or filtered): the router settles it at its real cost.
+    usage: Usage | None = None
+    # A 2xx answer began but broke off (reset, stall, truncated body): the vendor has
+    # likely billed it, but we cannot read how much, so the router keeps the whole hold.
+    billed_unknown: bool = False
 
     def __init__(
         self,

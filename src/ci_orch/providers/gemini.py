@@ -89,6 +89,19 @@ class GeminiProvider(HttpProvider):
             body["systemInstruction"] = {"parts": [{"text": request.system}]}
         return body
 
+    def count_request(self, request: ProviderRequest) -> tuple[str, dict[str, Any]] | None:
+        # ai.google.dev/api/tokens (models.countTokens): free; given the whole
+        # generateContentRequest it counts the system instruction too.
+        model = self.config.model.removeprefix("models/")
+        whole = {"model": f"models/{model}", **self.build_body(request)}
+        whole.pop("generationConfig", None)
+        base = (self.config.url or "").rstrip("/")
+        return f"{base}/v1beta/models/{model}:countTokens", {"generateContentRequest": whole}
+
+    def count_of(self, body: Any) -> int | None:
+        value = body.get("totalTokens") if isinstance(body, dict) else None
+        return value if isinstance(value, int) and value > 0 else None
+
     def vendor_error(self, status: int, body: Any, message: str) -> ProviderError | None:
         error = body.get("error") if isinstance(body, dict) else None
         error = error if isinstance(error, dict) else {}
@@ -109,6 +122,10 @@ class GeminiProvider(HttpProvider):
         if error.get("status") == "DEADLINE_EXCEEDED":
             return Timeout(message)
         return None
+
+    def usage_of(self, body: Any) -> Usage | None:
+        raw = body.get("usageMetadata") if isinstance(body, dict) else None
+        return _usage(raw) if isinstance(raw, dict) else None
 
     def parse_body(
         self, request: ProviderRequest, body: Any, headers: Mapping[str, str], latency_ms: float

@@ -85,6 +85,11 @@ class Provider(ABC):
         valid JSON for `request.json_schema` or has no content.
         """
 
+    async def count_input_tokens(self, request: ProviderRequest) -> int | None:
+        """The input tokens the vendor will bill for `request`, from its own free counting
+        endpoint, or None when it has none or it cannot be reached. Never raises."""
+        return None
+
     @abstractmethod
     async def aclose(self) -> None:
         """Release connections; the provider is unusable afterwards."""

@@ -59,6 +59,14 @@ class OllamaProvider(HttpProvider):
             return Overloaded(message)
         return None
 
+    def usage_of(self, body: Any) -> Usage | None:
+        if not isinstance(body, dict) or "prompt_eval_count" not in body:
+            return None
+        return Usage(
+            input_tokens=int(body.get("prompt_eval_count") or 0),
+            output_tokens=int(body.get("eval_count") or 0),
+        )
+
     def parse_body(
         self, request: ProviderRequest, body: Any, headers: Mapping[str, str], latency_ms: float
     ) -> ProviderResponse:

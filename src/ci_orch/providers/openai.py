@@ -116,6 +116,10 @@ class OpenAIProvider(HttpProvider):
             return context_error(message) or ContextWindowExceeded(message)
         return None
 
+    def usage_of(self, body: Any) -> Usage | None:
+        raw = body.get("usage") if isinstance(body, dict) else None
+        return _usage(raw) if isinstance(raw, dict) else None
+
     def parse_body(
         self, request: ProviderRequest, body: Any, headers: Mapping[str, str], latency_ms: float
     ) -> ProviderResponse:

@@ -162,7 +162,7 @@ def gate_finding(f: Finding, blocking: bool) -> GateFinding:
         kind=f.kind, rule=f.rule, path=f.path, line=max(f.line, 1),
         end_line=max(f.end_line or f.line, f.line, 1), column=f.column, severity=f.severity,
         confidence=f.confidence, fingerprint=f.fingerprint, preview=f.preview,
-        message=f.message, origin=f.origin, label=f.label, blocking=blocking,
+        message=f.message, origin=f.origin, label=f.label, blocking=blocking, context=f.context,
     )
 
 
@@ -185,10 +185,11 @@ def gate_report(
     policy: Policy,
     started_at: datetime,
     verdict: Verdict | None = None,
+    notes: Sequence[str] = (),
 ) -> RunReport:
     """A report of the gate alone (`ci-orch gate`): task "gate"."""
     return build_report(
         context=context, plan=None, added_lines_sent=0, attempts=(), findings=(), gate=gate,
         policy=policy, verdict=verdict or decide(gate_outcome(gate)), started_at=started_at,
-        task="gate",
+        task="gate", notes=notes,
     )

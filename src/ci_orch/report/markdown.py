@@ -92,7 +92,13 @@ def _gate_row(f: GateFinding) -> str:
     source = "model output" if f.origin == "model" else "added line"
     where = _where(f.path, f.line, f.end_line)
     return (f"| {f.severity} | {f.kind} | {inline(f.rule, 80)} | {where} | {source} "
-            f"| {'yes' if f.blocking else 'no'} | {detail} |")
+            f"| {_blocks(f)} | {detail} |")
+
+
+def _blocks(f: GateFinding) -> str:
+    if f.blocking:
+        return "yes"
+    return f"no ({inline(f.context, 60)})" if f.context else "no"
 
 
 def _findings(r: RunReport) -> list[str]:

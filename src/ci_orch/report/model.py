@@ -140,6 +140,8 @@ class GateFinding(_Out):
     origin: Literal["added", "model"] = "added"
     label: str = ""
     blocking: bool = False
+    context: str = Field("", description="why it does or does not block: test fixture, "
+                         "example, no evidence of untrusted input, suppressed: nosec ...")
 
 
 class WithheldOutput(_Out):
@@ -154,7 +156,7 @@ class WithheldOutput(_Out):
 class Gate(_Out):
     verdict: Literal["pass", "block", "not-run"]
     findings: tuple[GateFinding, ...] = ()
-    suppressed: int = Field(0, description="findings accepted by the baseline")
+    suppressed: int = Field(0, description="findings accepted by the baseline or an inline marker")
     files_scanned: int = 0
     added_lines_scanned: int = 0
     model_outputs_scanned: int = 0

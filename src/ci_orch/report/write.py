@@ -3,6 +3,10 @@
 Each file is written to a temporary file in the same directory, flushed to disk, and
 renamed over the target (`os.replace` is atomic on POSIX and Windows), so a reader or an
 artifact upload never sees half a file, and a crash leaves the previous file intact.
+
+Report files are uploaded as artifacts and posted: they pass the egress filter twice, the
+report's fields before rendering (a model's finding, a provider's error note) and each
+rendered file after (what a renderer adds, such as paths).
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ci_orch.egress.filter import Egress
 from ci_orch.errors import CiOrchError, ExitCode
 from ci_orch.report.interface import Renderer
 from ci_orch.report.model import RunReport
@@ -29,9 +34,19 @@ class ReportWriteError(CiOrchError):
 
 
 def write_reports(
-    report: RunReport, directory: Path | str, renderers: Sequence[Renderer] | None = None
+    report: RunReport,
+    directory: Path | str,
+    renderers: Sequence[Renderer] | None = None,
+    *,
+    egress: Egress | None = None,
 ) -> list[Path]:
-    """Render and write every format that applies; returns the written paths in order."""
+    """Render and write every format that applies; returns the written paths in order.
+
+    Without `egress` (the run's filter), one is built from the environment's keys and the
+    built-in rules: a report is never written unfiltered.
+    """
+    egress = egress or Egress.build(None, os.environ)
+    report = egress.scrub_model(report)
     target = Path(directory)
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -43,9 +58,27 @@ def write_reports(
             log.info("report: %s does not apply to this run; not written", renderer.filename)
             continue
         content = renderer.render(report)
-        data = content.encode("utf-8") if isinstance(content, str) else content
+        data = egress.scrub_bytes(
+            content.encode("utf-8") if isinstance(content, str) else content
+        )
         written.append(write_atomic(target / renderer.filename, data))
     return written
+
+
+def write_texts(
+    directory: Path, files: Mapping[str, str | bytes], *, egress: Egress | None = None
+) -> list[Path]:
+    """Write other report files (`gate.json`, `gate.sarif`) the same way: scrubbed, atomic."""
+    egress = egress or Egress.build(None, os.environ)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportWriteError(f"cannot create the report directory {directory}: {exc}") from None
+    return [
+        write_atomic(directory / name, egress.scrub_bytes(
+            content.encode("utf-8") if isinstance(content, str) else content))
+        for name, content in files.items()
+    ]
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ci_orch.egress.filter import Egress
 from ci_orch.plan.model import Chunk
 from ci_orch.providers.interface import ProviderRequest, ProviderResponse
 from ci_orch.review.findings import ChunkReview, UnreadableFindings, parse_review
@@ -28,7 +29,9 @@ def _read(response: ProviderResponse) -> ChunkReview:
     return parse_review(response.parsed if response.parsed is not None else response.text)
 
 
-async def review_chunk(router: Router, chunk: Chunk, request: ProviderRequest) -> ChunkOutcome:
+async def review_chunk(
+    router: Router, chunk: Chunk, request: ProviderRequest, egress: Egress | None = None
+) -> ChunkOutcome:
     """Findings for `chunk`; routing errors other than "this chunk failed" propagate."""
     routed = RoutedRequest(
         request=request,
@@ -48,7 +51,7 @@ async def review_chunk(router: Router, chunk: Chunk, request: ProviderRequest) -
     except UnreadableFindings as first:
         problem = str(first)
     # One repair attempt: the same chain, with the bad answer and what was wrong with it.
-    fixed = repair_request(request, result.response.text, problem)
+    fixed = repair_request(request, result.response.text, problem, egress)
     try:
         again = await router.route(
             RoutedRequest(request=fixed, task="review", paths=chunk.files, chunk_id=chunk.id)

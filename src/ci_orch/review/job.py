@@ -9,6 +9,7 @@ the report is still written, with status `cancelled`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import uuid
@@ -18,12 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ci_orch.cancel import Cancellation, on_signals
-from ci_orch.config import load_config
 from ci_orch.config.model import Config
 from ci_orch.config.sections import Profile
+from ci_orch.config.trust import load_trusted_config
 from ci_orch.context import Changes, load_changes
+from ci_orch.egress.filter import Egress
 from ci_orch.gate import run_gate
-from ci_orch.ledger import open_ledger
+from ci_orch.ledger.fallback import LedgerUnavailable, open_run_ledger
 from ci_orch.plan.estimate import default_target
 from ci_orch.plan.planner import plan_review
 from ci_orch.providers.registry import build_provider, missing_key
@@ -36,10 +38,12 @@ from ci_orch.review.pipeline import ReviewResult, review_target, run_review
 from ci_orch.review.progress import Progress
 from ci_orch.review.prompts import PromptSettings
 from ci_orch.review.why import why_not_complete
+from ci_orch.routing.preflight import validate
 from ci_orch.telemetry import capturing, record_run
 from ci_orch.verdict import Outcome, Verdict, decide
 
 log = logging.getLogger(__name__)
+LEDGER = "shared ledger"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,11 @@ def run_job(
     progress: Progress | None = None,
 ) -> ReviewJob:
     env = os.environ if env is None else env
-    config = load_config(options.config_path, env=env)
+    # On a pull/merge request the config decides where code and keys go: read from the base.
+    trusted = load_trusted_config(options.config_path, env, Path.cwd())
+    config = trusted.config
+    validate(config)  # exactly what `config validate` checks, before any call is paid for
+    egress = Egress.build(config, env)
     changes = load_changes(
         options.diff_file,
         options.base,
@@ -81,15 +89,23 @@ def run_job(
     )
     directory = writable_dir(options.report_dir or config.report.dir)
     started = datetime.now(UTC)
+    notices = (*changes.context.trust_warnings(), *trusted.notices)
     if not any(missing_key(p, env) is None for p in config.providers):
-        return _finish(*_skipped(changes, config, options, started), changes, directory)
+        skipped = _skipped(changes, config, options, started, notices)
+        return _finish(*skipped, changes, directory, egress)
     for warning in changes.context.trust_warnings():
         log.warning("%s", warning)
     run_id = uuid.uuid4().hex[:12]
     with on_signals(Cancellation()) as cancel, capturing(config) as content:
-        result = asyncio.run(_review(changes, config, options, env, progress, run_id, cancel))
-        reviewed = _reviewed(changes, config, options, result, started, cancel.signum)
-        job = _finish(*reviewed, changes, directory)
+        work = _review(changes, config, options, env, progress, run_id, cancel, egress)
+        try:
+            result = asyncio.run(work)
+        except LedgerUnavailable as exc:  # at start, with policy.ledger_required
+            down = (*notices, str(exc))
+            return _finish(*_skipped(changes, config, options, started, down, LEDGER),
+                           changes, directory, egress)
+        reviewed = _reviewed(changes, config, options, result, started, cancel.signum, notices)
+        job = _finish(*reviewed, changes, directory, egress)
     record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
     return job
 
@@ -102,16 +118,17 @@ async def _review(
     progress: Progress | None,
     run_id: str,
     cancel: Cancellation,
+    egress: Egress,
 ) -> ReviewResult:
+    ledger = await open_run_ledger(config.ledger.url, required=config.policy.ledger_required)
     providers = {p.id: build_provider(p, env) for p in config.providers}
-    ledger = open_ledger(config.ledger.url)
     settings = PromptSettings(
         profiles=options.profiles or config.review.profiles,
         enforcement=config.review.enforcement,
         instructions=load_instructions(changes.context, config.review.instructions_file),
     )
     try:
-        return await run_review(
+        result = await run_review(
             changes,
             config,
             providers=providers,
@@ -121,7 +138,9 @@ async def _review(
             env=env,
             progress=progress,
             cancel=cancel,
+            egress=egress,
         )
+        return dataclasses.replace(result, notes=(*result.notes, *ledger.notes()))
     finally:
         await ledger.aclose()
         for provider in providers.values():
@@ -135,18 +154,21 @@ def _reviewed(
     r: ReviewResult,
     started: datetime,
     signum: int | None,
+    notices: tuple[str, ...],
 ) -> tuple[RunReport, Verdict]:
     outcome = Outcome(
         task="review",
         status=r.status,
         gate_blocking=len(author_blocking(r.gate)),
         withheld_outputs=len(r.gate.blocked_outputs),
+        withheld_blocks=config.gate.model_output == "block",
         severities=(*(p.finding.severity for p in r.findings),
                     *(f.severity for f in r.gate.findings if f.origin == "added")),
         fail_on=options.fail_on,
         fail_open=config.policy.fail_open,
         signal=signum,
         why=why_not_complete(r),
+        required_failed=LEDGER if r.ledger_lost else "",
     )
     verdict = decide(outcome)
     report = build_report(
@@ -163,7 +185,7 @@ def _reviewed(
         redactions=r.redactions.counts,
         repairs=r.repairs,
         notes=(
-            *changes.context.trust_warnings(),
+            *notices,
             *r.notes,
             *(f"{o.chunk.id}: {o.reason}" for o in r.outcomes if o.reason),
         ),
@@ -172,9 +194,15 @@ def _reviewed(
 
 
 def _skipped(
-    changes: Changes, config: Config, options: ReviewOptions, started: datetime
+    changes: Changes,
+    config: Config,
+    options: ReviewOptions,
+    started: datetime,
+    notices: tuple[str, ...],
+    required_failed: str = "",
 ) -> tuple[RunReport, Verdict]:
-    """No provider key: plan and gate only; the review is reported as skipped, not passed."""
+    """No provider key, or a required ledger down before the first call: plan and gate
+    only; the review is reported as skipped (no key) or failed, never as passed."""
     names = ", ".join(sorted({p.key_env or p.id for p in config.providers})) or (
         "OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY or OLLAMA_HOST"
     )
@@ -184,15 +212,17 @@ def _skipped(
         review_target(config) if config.providers else default_target(),
         paths=config.review.paths,
         chunking=config.review.chunking,
+        sensitive_paths=config.routing.sensitive_globs,
     )
     outcome = Outcome(
         task="review",
-        status="skipped",
+        status="failed" if required_failed else "skipped",
         gate_blocking=len(author_blocking(gate)),
         severities=tuple(f.severity for f in gate.findings if f.origin == "added"),
         fail_on=options.fail_on,
         fail_open=config.policy.fail_open,
-        why="no provider key" if plan.chunks else "",
+        why=required_failed or ("no provider key" if plan.chunks else ""),
+        required_failed=required_failed,
     )
     verdict = decide(outcome)
     report = build_report(
@@ -205,11 +235,14 @@ def _skipped(
         policy=config.policy,
         verdict=verdict,
         started_at=started,
-        notes=(f"review skipped: no provider key available (set {names})",),
+        notes=notices if required_failed else (
+            *notices, f"review skipped: no provider key available (set {names})"),
     )
     return report, verdict
 
 
-def _finish(report: RunReport, verdict: Verdict, changes: Changes, directory: Path) -> ReviewJob:
-    files = write_reports(report, directory)
+def _finish(
+    report: RunReport, verdict: Verdict, changes: Changes, directory: Path, egress: Egress
+) -> ReviewJob:
+    files = write_reports(report, directory, egress=egress)
     return ReviewJob(report, tuple(files), verdict, changes)

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from ci_orch.cancel import Cancellation
 from ci_orch.config.model import Config
 from ci_orch.context.changes import Changes
+from ci_orch.egress.filter import Egress
 from ci_orch.gate import (
     GateResult,
     Redactions,
-    Redactor,
     ScanText,
     redact_context,
     redact_diff,
     run_gate,
 )
+from ci_orch.gate.output import OutputScreen, WithheldOutput, with_withheld
+from ci_orch.ledger.fallback import LedgerUnavailable
 from ci_orch.ledger.interface import Ledger
 from ci_orch.plan.estimate import smallest_target
 from ci_orch.plan.model import Chunk, Plan
@@ -36,6 +38,7 @@ from ci_orch.routing import Attempt, BudgetExhausted, DeadlineExceeded, Router
 from ci_orch.runstatus import RunStatus, lines_sent, repairs_made, run_status, stop_reason
 
 Status = RunStatus
+LEDGER_LOST = "shared ledger lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ class ReviewResult:
     redactions: Redactions
     status: Status
     notes: tuple[str, ...] = ()
+    ledger_lost: bool = False  # the shared ledger failed and the policy requires it
 
     @property
     def added_lines_sent(self) -> int:
@@ -74,12 +78,14 @@ async def run_review(
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     cancel: Cancellation | None = None,
+    egress: Egress | None = None,
 ) -> ReviewResult:
     """Review `changes`; on cancellation, what was answered so far, status `cancelled`."""
     progress = progress or Silent()
     cancel = cancel or Cancellation()
+    egress = egress or Egress.build(config, env or {})
     # Everything that goes into a prompt is redacted first, with the configured extra patterns.
-    redactor = Redactor.from_config(config.gate.secrets)
+    redactor = egress.redactor
     redacted, _ = redact_diff(changes.diff, redactor)
     sendable = dataclasses.replace(changes, context=redact_context(changes.context, redactor))
     plan = plan_review(
@@ -87,6 +93,7 @@ async def run_review(
         review_target(config),
         paths=config.review.paths,
         chunking=config.review.chunking,
+        sensitive_paths=config.routing.sensitive_globs,
     )
     progress.planned(len(plan.chunks), plan.added_lines_total)
     router = Router(config, providers, ledger, run_id=run_id, env=env)
@@ -94,13 +101,18 @@ async def run_review(
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
     try:
         outcomes, notes = await _route_all(
-            router, plan, sendable, settings, max_out, progress, cancel
+            router, plan, sendable, settings, max_out, progress, cancel, egress
         )
     finally:
         progress.close()
+        await router.release_holds()  # a safety net: cancelled calls release their own
     reported = [(o.provider or "?", f) for o in outcomes if o.review for f in o.review.findings]
     placed, dropped = merge_findings(reported, changes.diff, cap=config.review.max_findings)
+    # Model text is untrusted output: what it says is published redacted, and what it would
+    # have us post as code must pass the gate and the hostile-code rules.
+    placed, withheld = _screened(placed, OutputScreen.from_config(config.gate.secrets))
     gate = run_gate(changes.diff, config.gate, model_outputs=_suggestions(placed))
+    gate = with_withheld(gate, withheld)
     placed = _drop_blocked(placed, gate)
     return ReviewResult(
         plan,
@@ -111,7 +123,8 @@ async def run_review(
         gate,
         redactor.redactions(),
         run_status(outcomes, cancelled=cancel.requested),
-        tuple(notes),
+        (*notes, *router.notes()),
+        ledger_lost=any(o.reason.startswith(LEDGER_LOST) for o in outcomes),
     )
 
 
@@ -123,6 +136,7 @@ async def _route_all(
     max_out: int,
     progress: Progress,
     cancel: Cancellation,
+    egress: Egress,
 ) -> tuple[list[ChunkOutcome], list[str]]:
     """Every chunk concurrently (the router queues per provider). A shared budget or the
     deadline running out stops the chunks that have not started; they are reported skipped.
@@ -144,14 +158,18 @@ async def _route_all(
             body=ctx.body,
             settings=settings,
             max_output_tokens=max_out,
+            egress=egress,
         )
         try:
-            return await review_chunk(router, chunk, request)
+            return await review_chunk(router, chunk, request, egress)
         except (BudgetExhausted, DeadlineExceeded) as exc:
             reason = stop_reason(exc)
             if reason:
                 stop.append(reason)
             return ChunkOutcome(chunk, "skipped", reason=str(exc).splitlines()[0])
+        except LedgerUnavailable as exc:  # policy.ledger_required: no call without it
+            stop.append(f"{LEDGER_LOST}: {exc}")
+            return ChunkOutcome(chunk, "failed", reason=stop[-1])
 
     tasks = [asyncio.create_task(one(i)) for i in range(len(plan.chunks))]
     await _until_done_or_cancelled(tasks, cancel)
@@ -200,6 +218,23 @@ def _suggestions(placed: list[PlacedFinding]) -> list[ScanText]:
         for p in placed
         if p.suggestion
     ]
+
+
+def _screened(
+    placed: list[PlacedFinding], screen: OutputScreen
+) -> tuple[list[PlacedFinding], list[WithheldOutput]]:
+    """Titles and bodies redacted, suggestions with a secret or hostile code dropped; each
+    recorded as model output withheld (never as the author's finding)."""
+    out: list[PlacedFinding] = []
+    withheld: list[WithheldOutput] = []
+    for p in placed:
+        s = screen.finding(path=p.finding.path, title=p.finding.title, body=p.finding.body,
+                           suggestion=p.suggestion, label=p.fingerprint)
+        finding = p.finding.model_copy(
+            update={"title": s.title, "body": s.body, "suggestion": s.suggestion})
+        out.append(dataclasses.replace(p, finding=finding, suggestion=s.suggestion))
+        withheld.extend(s.withheld)
+    return out, withheld
 
 
 def _drop_blocked(placed: list[PlacedFinding], gate: GateResult) -> list[PlacedFinding]:

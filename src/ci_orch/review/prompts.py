@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 
 from ci_orch.config.sections import Enforcement, Profile
+from ci_orch.egress.filter import Egress
 from ci_orch.providers.interface import Message, ProviderRequest
 from ci_orch.review.findings import FINDINGS_SCHEMA
 
@@ -75,9 +76,12 @@ def review_request(
     settings: PromptSettings,
     max_output_tokens: int,
     input_tokens_estimate: int | None = None,
+    egress: Egress | None = None,
 ) -> ProviderRequest:
+    """The request for one chunk. With `egress`, the assembled prompt is scrubbed whole: the
+    instructions, title, body and every `=== FILE` header and line, in any encoding."""
     nonce = hashlib.sha256(f"{title}\0{body}\0{chunk_text}".encode()).hexdigest()[:20]
-    return ProviderRequest(
+    request = ProviderRequest(
         system=system_prompt(settings, nonce),
         messages=(Message("user", user_message(chunk_text, title, body, nonce)),),
         max_output_tokens=max_output_tokens,
@@ -86,9 +90,12 @@ def review_request(
         schema_name="review_findings",
         input_tokens_estimate=input_tokens_estimate,
     )
+    return egress.scrub_request(request) if egress else request
 
 
-def repair_request(original: ProviderRequest, answer: str, problem: str) -> ProviderRequest:
+def repair_request(
+    original: ProviderRequest, answer: str, problem: str, egress: Egress | None = None
+) -> ProviderRequest:
     """The one repair attempt: the same request plus the bad answer and what was wrong."""
     note = (
         f"Your answer could not be used: {problem}. Answer again with only the JSON object "
@@ -96,7 +103,8 @@ def repair_request(original: ProviderRequest, answer: str, problem: str) -> Prov
     )
     messages: Sequence[Message] = (
         *original.messages,
-        Message("assistant", answer[:4000]),
+        # The model's answer goes back out: it may quote a secret from anywhere.
+        Message("assistant", egress.scrub(answer[:4000]) if egress else answer[:4000]),
         Message("user", note),
     )
     return ProviderRequest(

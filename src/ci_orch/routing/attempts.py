@@ -30,6 +30,13 @@ _ACTIVE: ContextVar[tuple[AttemptObserver, ProviderRequest] | None] = ContextVar
 
 # Provider ids, error kinds and vendor error messages only: never prompts or answers.
 logger = logging.getLogger(__name__)
+MAX_DETAIL = 120
+
+
+def excerpt(text: str) -> str:
+    """A row's detail, short enough for a report table and a log line."""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
 
 
 @contextmanager
@@ -109,14 +116,17 @@ class AttemptLog:
         response: ProviderResponse | None = None,
         cost: float = 0.0,
         kind: str | None = None,
+        detail: str = "",
     ) -> None:
+        """A failed call; `exc.usage` (an unusable but billed answer) fills the token columns
+        when there is no response object."""
         self.calls += 1
         kind = kind or type(exc).__name__
-        usage = response.usage if response else None
+        usage = response.usage if response else exc.usage
         self._add(
             Attempt(
                 self._chunk, cfg.id, response.model if response else cfg.model, n, "error",
-                kind, exc.message, wait_s,
+                kind, excerpt(detail or exc.message), wait_s,
                 latency_ms=response.latency_ms if response else 0.0,
                 input_tokens=usage.input_tokens if usage else 0,
                 cached_input_tokens=usage.cached_input_tokens if usage else 0,

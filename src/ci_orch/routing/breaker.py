@@ -42,6 +42,9 @@ class Breaker:
         # Answered since the last failure; a persisted clean record counts as an answer.
         self.healthy = record is not None and record.failures == 0
         self.in_flight = 0
+        # Opened by failures seen in this run (not a record from an earlier one): the
+        # deployment is dead now, so nobody waits for it to reopen.
+        self.opened_here = False
         self._changed = asyncio.Event()
 
     def state(self, now: float) -> State:
@@ -89,11 +92,12 @@ class Breaker:
         self._notify()
         return changed
 
-    def failed(self, error: ProviderError, now: float) -> bool:
+    def failed(self, error: ProviderError, now: float, *, health: bool | None = None) -> bool:
+        """`health` overrides the error's own `health_failure` (an unusable answer counts)."""
         self.in_flight -= 1
         if isinstance(error, RateLimited) and error.retry_after:
             self.not_before = max(self.not_before, now + error.retry_after)
-        if not error.health_failure:
+        if not (error.health_failure if health is None else health):
             self._notify()
             return isinstance(error, RateLimited)
         self.failures += 1
@@ -101,6 +105,7 @@ class Breaker:
         if self.failures >= self._cfg.failure_threshold:
             hold = max(self._cfg.open_s, error.retry_after or 0.0)
             self.open_until = max(self.open_until, now + hold)  # extend, never shorten
+            self.opened_here = True
         self._notify()
         return True
 

@@ -6,7 +6,10 @@ attempt's own Retry-After, else jittered backoff; a wait longer than the run has
 means fail over now. Failures route by kind: context-window -> only larger windows
 (#10793), content filter -> another provider (#8953), auth/quota -> provider disabled
 for the run. When every candidate's breaker is open and one reopens before the
-deadline, we wait for it instead of failing at once (#3646, #27823).
+deadline, we wait for it instead of failing at once (#3646, #27823), unless this run's
+own calls opened it: then the deployment is dead now, and waiting would only turn one
+dead provider into minutes per chunk. A Retry-After longer than a backup is likely to
+need is not slept: the chunk fails over at once.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ci_orch.providers.interface import (
 from ci_orch.routing.attempts import AttemptLog
 from ci_orch.routing.breaker import Admission, Breaker
 from ci_orch.routing.call import Caller, Success, deadline_error
+from ci_orch.routing.cost import worst_case_usd
 from ci_orch.routing.eligibility import Candidate
 from ci_orch.routing.errors import AllProvidersFailed, BudgetExhausted, ContextTooLarge
 from ci_orch.routing.model import RoutedRequest
@@ -30,8 +34,11 @@ from ci_orch.routing.state import RunState
 
 # After sleeping for a breaker to reopen, try the whole order at most this many times.
 _MAX_PASSES = 3
-# Extra life of a budget hold beyond the deadline, for a call that is slow to settle.
-_HOLD_GRACE_S = 60.0
+# Extra life of a budget hold beyond the run's deadline, for a call that is slow to settle.
+# Short, so a run killed without cleanup (SIGKILL) blocks the next one's caps only briefly.
+_HOLD_GRACE_S = 10.0
+# What a backup with no latency observed yet in this run is assumed to need.
+_UNKNOWN_BACKUP_S = 10.0
 
 __all__ = ["Chain", "Success"]
 
@@ -46,8 +53,10 @@ class Chain:
         self._window_limit = 0
         self._budget: list[BudgetExceeded] = []
         self._reopen_at: list[float] = []
+        self._order: list[Candidate] = []
 
     async def run(self, order: list[Candidate]) -> Success:
+        self._order = order
         for _ in range(_MAX_PASSES):
             self._reopen_at.clear()
             calls_before = self.log.calls
@@ -88,6 +97,10 @@ class Chain:
             if not admission.admitted:
                 self._note_open(cand, breaker, admission)
                 return None
+            if cand.id in self._run.disabled:  # another request's call failed auth meanwhile
+                breaker.cancel()
+                self.log.skip(cand.config, "disabled", self._run.disabled[cand.id])
+                return None
             reservation = await self._reserve(cand, breaker)
             if reservation is None:
                 return None
@@ -110,7 +123,7 @@ class Chain:
                 await asyncio.wait({sleeper, news}, return_when=asyncio.FIRST_COMPLETED)
                 news.cancel()
                 if breaker.state(self._run.clock.time()) == "open":
-                    self._reopen_at.append(breaker.open_until)
+                    self._may_reopen(breaker)
                     return False
         finally:
             sleeper.cancel()
@@ -127,11 +140,18 @@ class Chain:
             except TimeoutError:
                 raise deadline_error(self._run, self.log) from None
 
+    def _may_reopen(self, breaker: Breaker, at: float | None = None) -> None:
+        """Remember when `breaker` admits a probe, worth waiting for only when it was
+        opened by an earlier run (its record may be stale), not by this run's failures."""
+        if not breaker.opened_here:
+            self._reopen_at.append(at or breaker.open_until)
+
     def _note_open(self, cand: Candidate, breaker: Breaker, admission: Admission) -> None:
         reopen = admission.reopen_at or breaker.open_until
-        self._reopen_at.append(reopen)
+        self._may_reopen(breaker, reopen)
         wait = reopen - self._run.clock.time()
-        self.log.skip(cand.config, "breaker_open", f"open for another {wait:.1f} s")
+        why = f"{breaker.failures} failures in this run" if breaker.opened_here else "stored state"
+        self.log.skip(cand.config, "breaker_open", f"open for another {wait:.1f} s ({why})")
 
     async def _hold_for_throttle(self, cand: Candidate, breaker: Breaker) -> float | None:
         """Obey a Retry-After another caller of this deployment received (shared upstream)."""
@@ -141,31 +161,49 @@ class Chain:
         if hold >= self._run.remaining():
             self.log.skip(cand.config, "rate_limited", f"throttled for {hold:.1f} s > time left")
             return None
+        if self._backup_need(cand) < hold:
+            self.log.skip(cand.config, "rate_limited", f"throttled for {hold:.1f} s: failing over")
+            return None
         await self._run.clock.sleep(hold)
         return hold
 
     async def _reserve(self, cand: Candidate, breaker: Breaker) -> Reservation | None:
-        hold_s = max(self._run.remaining(), cand.config.timeout_s) + _HOLD_GRACE_S
+        """A hold for the call's worst case. A cap full only of this run's own holds is not
+        exhausted: wait for one of them to settle (most settle far below their hold)."""
+        holds = self._run.holds
         try:
-            return await self._run.ledger.reserve(
-                self._run.caps(), cand.worst_case_usd, hold_s=hold_s
-            )
-        except BudgetExceeded as exc:
-            breaker.cancel()
-            self._budget.append(exc)
-            self.log.skip(cand.config, "budget", str(exc))
-            return None
+            while True:
+                hold_s = max(self._run.remaining(), 0.0) + _HOLD_GRACE_S
+                closed = holds.closed_count
+                try:
+                    return await holds.reserve(self._run.caps(), self._hold_usd(cand), hold_s)
+                except BudgetExceeded as exc:
+                    if closed != holds.closed_count:  # a hold closed meanwhile: try again
+                        continue
+                    if not await holds.wait_for_one(self._run.remaining()):
+                        breaker.cancel()
+                        self._budget.append(exc)
+                        self.log.skip(cand.config, "budget", str(exc))
+                        return None
         except BaseException:
             breaker.cancel()
             raise
+
+    def _hold_usd(self, cand: Candidate) -> float:
+        """The worst case with the margin as it stands now: bills that arrived while this
+        request queued may have raised it since the candidate was priced."""
+        if cand.vendor_counted:
+            return cand.worst_case_usd
+        tokens = self._run.margins.hold_tokens(cand.config, cand.input_tokens)
+        now = worst_case_usd(cand.config, tokens, cand.max_output_tokens)
+        return max(cand.worst_case_usd, now)
 
     def _retry_delay(
         self, cand: Candidate, breaker: Breaker, error: ProviderError, n: int
     ) -> float | None:
         """Seconds to wait before retrying this provider, or None: fail over now."""
         run = self._run
-        if isinstance(error, AuthError | QuotaExhausted):
-            run.disabled[cand.id] = f"{type(error).__name__}: {error}"
+        if isinstance(error, AuthError | QuotaExhausted):  # disabled by the caller already
             return None
         if isinstance(error, ContextWindowExceeded):
             self.min_window = max(self.min_window, cand.config.context_window)
@@ -175,13 +213,27 @@ class Chain:
             return None
         now = run.clock.time()
         if breaker.state(now) == "open":
-            self._reopen_at.append(breaker.open_until)
+            self._may_reopen(breaker)
             return None
         delay = error.retry_after if error.retry_after is not None else run.backoff(n)
         if now + delay >= run.deadline:
             self.log.note(cand.config, f"wait {delay:.1f} s exceeds the time left: failing over")
             return None
+        if error.retry_after is not None and self._backup_need(cand) < delay:
+            self.log.note(cand.config, f"Retry-After {delay:.1f} s: a backup is quicker")
+            return None
         return delay
+
+    def _backup_need(self, cand: Candidate) -> float:
+        """Seconds the quickest usable provider after `cand` in this order likely needs;
+        infinite when there is none (then waiting is the only way to an answer)."""
+        later = self._order[self._order.index(cand) + 1 :] if cand in self._order else []
+        needs = [
+            (self._run.stats.latency_ms(b.id) or _UNKNOWN_BACKUP_S * 1000) / 1000
+            for b in later
+            if b.id not in self._run.disabled and b.config.context_window > self.min_window
+        ]
+        return min(needs, default=float("inf"))
 
     def _failure(self, total: int) -> Exception:
         if self._budget and self.log.calls == 0:

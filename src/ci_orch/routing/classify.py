@@ -31,7 +31,8 @@ def language_of(path: str) -> str | None:
 
 def classify(request: RoutedRequest, routing: RoutingConfig, input_tokens: int) -> Classification:
     reasons: list[str] = []
-    if request.redactions:
+    # Redacted text no longer holds the secret, so by default it may go to any provider.
+    if request.redactions and routing.redacted_is_sensitive:
         reasons.append(f"{request.redactions} redaction(s) made")
     sensitive_hits = [p for p in request.paths if matches_any(p, routing.sensitive_paths)]
     if sensitive_hits:

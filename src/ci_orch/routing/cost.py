@@ -28,6 +28,7 @@ class TokenCounter:
             self._texts.append(json.dumps(request.json_schema))
         self._floor = floor or 0
         self._seen: dict[str, int] = {}
+        self._vendor: dict[str, int] = {}
 
     def estimate(self) -> int:
         """A provider-neutral size (o200k) for classification."""
@@ -36,7 +37,16 @@ class TokenCounter:
             self._seen["estimate"] = n + _PER_MESSAGE * len(self._texts) + _PER_REPLY
         return max(self._seen["estimate"], self._floor)
 
+    def use_vendor_counts(self, counts: dict[str, int]) -> None:
+        """Counts the vendors gave themselves (provider id -> tokens): these win over ours."""
+        self._vendor = dict(counts)
+
+    def vendor_counted(self, config: ProviderConfig) -> bool:
+        return config.id in self._vendor
+
     def count(self, config: ProviderConfig) -> int:
+        if config.id in self._vendor:
+            return max(self._vendor[config.id], self._floor)
         tokenizer = tokenizer_for(config.type, config.model)
         if tokenizer.name not in self._seen:
             n = sum(map(tokenizer.count, self._texts))

@@ -7,7 +7,7 @@ A provider whose price cannot be resolved is dropped alone, never blocking the r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ci_orch.config.policy import Policy
@@ -24,6 +24,7 @@ class Candidate:
     input_tokens: int
     worst_case_usd: float
     max_output_tokens: int  # the request's, capped at what this deployment allows
+    vendor_counted: bool = False  # input_tokens is the vendor's own count: no margin needed
 
     @property
     def config(self) -> ProviderConfig:
@@ -86,8 +87,11 @@ def screen(
     limits: Limits,
     counter: TokenCounter,
     max_output_tokens: int,
+    hold_tokens: Callable[[ProviderConfig, int], int] = lambda _cfg, n: n,
 ) -> tuple[list[Candidate], list[Rejection]]:
-    """Split providers into candidates and rejections (each with its reason)."""
+    """Split providers into candidates and rejections (each with its reason). The worst case
+    prices `hold_tokens(config, count)` input tokens: our count padded by what the provider
+    is known to bill over it."""
     ok: list[Candidate] = []
     rejected: list[Rejection] = []
     for provider in providers:
@@ -97,13 +101,13 @@ def screen(
         why = _static_reason(cfg, cls, limits, tokens, max_out)
         if why is None:
             try:
-                worst = worst_case_usd(cfg, tokens, max_out)
+                worst = worst_case_usd(cfg, hold_tokens(cfg, tokens), max_out)
             except RuntimeError as exc:
                 why = "price", str(exc)
             else:
                 why = _cost_reason(worst, limits)
         if why is None:
-            ok.append(Candidate(provider, tokens, worst, max_out))
+            ok.append(Candidate(provider, tokens, worst, max_out, counter.vendor_counted(cfg)))
         else:
             rejected.append(Rejection(cfg, *why))
     return narrow(ok, rejected, cls, limits)

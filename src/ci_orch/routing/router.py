@@ -30,10 +30,13 @@ from ci_orch.routing.errors import (
     ContextTooLarge,
     DeadlineExceeded,
 )
+from ci_orch.routing.holds import Holds
 from ci_orch.routing.limiter import Limiter
+from ci_orch.routing.margins import Margins
 from ci_orch.routing.model import Attempt, Classification, RoutedRequest, RouteResult
 from ci_orch.routing.state import BreakerBoard, RunState
 from ci_orch.routing.strategies import order
+from ci_orch.routing.vendor_counts import VendorCounts
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +85,10 @@ class Router:
             breakers=BreakerBoard(ledger, routing.breaker),
             limiters={pid: Limiter(p.config, clock) for pid, p in providers.items()},
             rng=rng or random.Random(),  # noqa: S311 - jitter, not security
+            holds=Holds(ledger),
+            margins=Margins(ledger),
         )
+        self._vendor_counts = VendorCounts()
 
     @property
     def attempts(self) -> tuple[Attempt, ...]:
@@ -100,6 +106,30 @@ class Router:
     def limiter_peaks(self) -> dict[str, int]:
         return {pid: lim.peak_in_flight for pid, lim in self._run.limiters.items()}
 
+    @property
+    def holds_open(self) -> int:
+        """Budget holds taken and not yet settled or released."""
+        return self._run.holds.open
+
+    async def release_holds(self) -> int:
+        """Release every hold still open (call it when the run is cancelled or ends early);
+        returns how many there were. Calls still in flight release their own."""
+        return await self._run.holds.release_all()
+
+    def notes(self) -> tuple[str, ...]:
+        """What the report should say about money and routing: bills above their holds,
+        margins raised, answers counted at their full hold. No content, no secrets."""
+        run = self._run
+        out = list(run.notes)
+        for pid, usd in run.excess.items():
+            out.append(f"{pid} billed ${usd:.6f} more than its holds; the excess is recorded")
+        for pid, factor in run.raised.items():
+            out.append(
+                f"{pid} billed more input than we counted: its holds now assume "
+                f"{factor:.2f}x our count"
+            )
+        return tuple(out)
+
     async def route(self, routed: RoutedRequest) -> RouteResult:
         with observed(self._on_attempt, routed.request):
             return await self._route(routed)
@@ -111,8 +141,22 @@ class Router:
             raise DeadlineExceeded(f"routing.deadline_s ({run.routing.deadline_s:g} s) passed")
         counter = TokenCounter(routed.request, routed.input_tokens)
         cls = classify(routed, run.routing, counter.estimate())
+        await run.margins.load(p.config for p in self._providers)
+        counter.use_vendor_counts(
+            await self._vendor_counts.count(self._providers, routed.request, run.disabled)
+        )
+
+        def hold_tokens(cfg: ProviderConfig, counted: int) -> int:
+            # A vendor's own count is what it bills; our estimate needs the margin.
+            return counted if counter.vendor_counted(cfg) else run.margins.hold_tokens(cfg, counted)
+
         cands, rejected = screen(
-            self._providers, cls, await self._limits(), counter, routed.request.max_output_tokens
+            self._providers,
+            cls,
+            await self._limits(),
+            counter,
+            routed.request.max_output_tokens,
+            hold_tokens,
         )
         for r in rejected:
             log.skip(r.provider, r.reason, r.detail)
@@ -168,6 +212,8 @@ class Router:
     ) -> None:
         if not self._run.routing.cache:
             return
+        if routed.request.json_schema is not None and response.parsed is None:
+            return  # an unreadable answer handed back for repair is never served again
         try:
             await self._run.ledger.cache_put(
                 cache.cache_key(cand.config, routed.request),

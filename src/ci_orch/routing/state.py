@@ -14,16 +14,16 @@ from ci_orch.config.routing import BreakerConfig, RoutingConfig
 from ci_orch.ledger.interface import Cap, Ledger, LedgerError
 from ci_orch.routing.breaker import Breaker
 from ci_orch.routing.clock import Clock
+from ci_orch.routing.holds import Holds
+from ci_orch.routing.keys import deployment_key
 from ci_orch.routing.limiter import Limiter
+from ci_orch.routing.margins import Margins
 from ci_orch.routing.model import Attempt
 from ci_orch.routing.stats import RunStats
 
 log = logging.getLogger(__name__)
 
-
-def deployment_key(cfg: ProviderConfig) -> str:
-    """Two provider entries on the same upstream model share one breaker (and its throttle)."""
-    return f"{cfg.type}|{cfg.url or ''}|{cfg.deployment or cfg.model}"
+__all__ = ["BreakerBoard", "RunState", "deployment_key"]
 
 
 class BreakerBoard:
@@ -71,9 +71,18 @@ class RunState:
     breakers: BreakerBoard
     limiters: dict[str, Limiter]
     rng: random.Random
+    holds: Holds
+    margins: Margins
     disabled: dict[str, str] = field(default_factory=dict)
     stats: RunStats = field(default_factory=RunStats)
     attempts: list[Attempt] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the report: no content, no secrets
+    excess: dict[str, float] = field(default_factory=dict)  # provider -> USD billed over holds
+    raised: dict[str, float] = field(default_factory=dict)  # provider -> margin raised to
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def remaining(self) -> float:
         return self.deadline - self.clock.time()

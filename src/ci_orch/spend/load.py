@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from ci_orch.errors import UsageError
 from ci_orch.ledger import open_ledger
+from ci_orch.ledger.url import SQLITE, check_ledger_url, sqlite_path
 from ci_orch.telemetry.audit import AuditRecord
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,17 @@ def parse_bound(text: str | None, *, end_of_day: bool, option: str) -> datetime 
 def load_records(
     url: str, since: datetime | None = None, until: datetime | None = None
 ) -> list[AuditRecord]:
-    """Records with `since <= timestamp < until`; raises `LedgerError` if unreachable."""
+    """Records with `since <= timestamp < until`; raises `LedgerError` if unreachable and
+    UsageError for a SQLite ledger that does not exist (opening it would create it, and a
+    mistyped path would then report "no spend")."""
+    check_ledger_url(url)
+    if url.startswith(SQLITE) and sqlite_path(url) != ":memory:":
+        path = Path(sqlite_path(url))
+        if not path.is_file():
+            raise UsageError(
+                f"ledger {url!r}: no ledger file at {path} (check --ledger or ledger.url; "
+                "a run creates it on its first call)"
+            )
     return asyncio.run(_load(url, since, until))
 
 

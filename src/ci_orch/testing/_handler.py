@@ -31,6 +31,11 @@ ROUTES: tuple[tuple[re.Pattern[str], Dialect], ...] = (
     (re.compile(r"^/v1beta/models/(?P<model>[^/:]+):generateContent$"), GeminiDialect()),
     (re.compile(r"^/api/chat$"), OllamaDialect()),
 )
+# The vendors' free token-counting endpoints: answered with what a call would be billed.
+COUNT_ROUTES: tuple[tuple[re.Pattern[str], Dialect, str], ...] = (
+    (re.compile(r"^/v1/messages/count_tokens$"), AnthropicDialect(), "input_tokens"),
+    (re.compile(r"^/v1beta/models/(?P<model>[^/:]+):countTokens$"), GeminiDialect(), "totalTokens"),
+)
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "api-key", "x-api-key", "x-goog-api-key", "cookie"}
 )
@@ -56,8 +61,27 @@ class ServerCore(ThreadingHTTPServer):
         self.record_path = record
         self.responses = ResponseRecorder(responses) if responses is not None else None
         self.requests: list[dict[str, Any]] = []
+        # What the server billed: one entry per answer that went out with usage (or began
+        # to: a stalled body was generated, so it is billed like the real APIs bill it).
+        self.billed: list[dict[str, Any]] = []
+        self.counts: list[dict[str, Any]] = []  # token-counting requests (free, not calls)
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+
+    def counted(self, model: str, tokens: int) -> None:
+        with self._lock:
+            self.counts.append({"model": model, "input_tokens": tokens})
+
+    def bill(self, model: str, tokens: Tokens, outcome: str) -> None:
+        entry = {
+            "model": model,
+            "outcome": outcome,
+            "input_tokens": tokens.input,
+            "cached_input_tokens": tokens.cached,
+            "output_tokens": tokens.output + tokens.reasoning,
+        }
+        with self._lock:
+            self.billed.append(entry)
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
@@ -86,6 +110,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         parts = urlsplit(self.path)
+        if self._count(parts.path, raw):
+            return
         routed = _route(parts.path)
         if routed is None:
             self._send(Reply(404, {"error": f"no provider API at {parts.path}"}))
@@ -100,6 +126,26 @@ class Handler(BaseHTTPRequestHandler):
             self._send(Reply(404, {"error": {"code": "404", "message": "Resource not found"}}))
             return
         self._answer(dialect, dialect.call(model, body), body, parts.path)
+
+    def _count(self, path: str, raw: bytes) -> bool:
+        """Answer a token-counting request (not a call: it is logged in `counts` only)."""
+        for pattern, dialect, field in COUNT_ROUTES:
+            match = pattern.match(path)
+            if match is None:
+                continue
+            body = json.loads(raw or b"{}")
+            inner = body.get("generateContentRequest", body) if isinstance(body, dict) else {}
+            call = dialect.call(match.groupdict().get("model"), inner)
+            model = call.model or str(inner.get("model", "")).removeprefix("models/")
+            spec = self.server.state.script.for_model(model)
+            if not spec.count_tokens:
+                self._send(dialect.error(404, "token counting is not available", "not_found"))
+                return True
+            tokens = Tokens.of(call, spec, "").input
+            self.server.counted(model, tokens)
+            self._send(Reply(200, {field: tokens}))
+            return True
+        return False
 
     def _answer(self, dialect: Dialect, call: Call, body: Any, path: str) -> None:
         spec, outcome = self.server.state.next(call.model)
@@ -125,8 +171,27 @@ class Handler(BaseHTTPRequestHandler):
             # Written before the answer goes out, so a client that has its answer can read it.
             extra = {"dialect": call.dialect}
             self.server.responses.write(call.model, chosen.key, chosen.text, extra)
-        if not self._misbehave(outcome):
-            self._send(_reply(dialect, call, spec, outcome, chosen))
+        if self._misbehave(outcome):
+            return
+        reply = _reply(dialect, call, spec, outcome, chosen)
+        if 200 <= reply.status < 300:
+            self.server.bill(call.model, Tokens.of(call, spec, chosen.text), outcome.fault)
+        if outcome.fault == "stall":
+            self._stall(reply, outcome.hang_s)
+        else:
+            self._send(reply)
+
+    def _stall(self, reply: Reply, hang_s: float) -> None:
+        """Half of a real answer, then silence: the body never completes."""
+        data = json.dumps(reply.body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.server.stopping.wait(hang_s)
+        self.close_connection = True
 
     def _entry(self, call: Call, body: Any, path: str, outcome: Outcome) -> dict[str, Any]:
         headers = {
@@ -206,7 +271,7 @@ def _reply(
         extra = {"x-should-retry": "true" if outcome.should_retry else "false"}
     else:
         extra = {}
-    if outcome.fault == "ok":
+    if outcome.fault in {"ok", "stall"}:  # a stall is a real answer that never finishes
         reply = dialect.ok(call, answer, tokens)
     else:
         reply = dialect.fault(call, outcome, tokens) or dialect.error(

@@ -49,12 +49,14 @@ class ProviderServer:
         self._core: ServerCore | None = None
         self._thread: threading.Thread | None = None
         self._log: list[dict[str, Any]] = []  # kept after stop() for assertions
+        self._billed: list[dict[str, Any]] = []
 
     def start(self) -> str:
         """Listen and serve in a daemon thread; returns the base URL."""
         state = ScriptState(self._script)
         self._core = ServerCore(self._address, state, self._record, self._responses)
         self._log = self._core.requests
+        self._billed = self._core.billed
         self._thread = threading.Thread(
             target=self._core.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
         )
@@ -89,6 +91,17 @@ class ProviderServer:
         """The `base_url` a provider config of this type should use to reach this server."""
         suffix = "/v1" if provider_type in {"openai", "openai-compatible"} else ""
         return self.base_url + suffix
+
+    @property
+    def billed(self) -> list[dict[str, Any]]:
+        """What the server billed (model, outcome and token counts), oldest first: the
+        provider-side truth a budget test checks spend against."""
+        return list(self._billed)
+
+    @property
+    def counts(self) -> list[dict[str, Any]]:
+        """Token-counting requests (Anthropic, Gemini): model and the count answered."""
+        return list(self._core.counts) if self._core is not None else []
 
     @property
     def requests(self) -> list[dict[str, Any]]:

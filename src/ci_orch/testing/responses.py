@@ -84,7 +84,8 @@ class ReplayMiss(LookupError):
 
     def __init__(self, key: str, model: str, source: Path) -> None:
         super().__init__(
-            f"replay: no recorded response for model {model!r}, key {key} in {source} "
+            # The key first: clients keep only the start of a vendor message.
+            f"no recorded response, key {key}, model {model!r} in {source} "
             "(the prompt changed since it was recorded: record again with --record-responses)"
         )
         self.key = key

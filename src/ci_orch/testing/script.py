@@ -41,6 +41,7 @@ FAULTS = frozenset(
         "overloaded",
         "timeout_status",
         "hang",
+        "stall",
         "reset",
         "malformed_json",
         "empty",
@@ -77,6 +78,9 @@ class ModelScript:
     latency_ms: float = 0.0
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    # Bill this many times the input we counted (a vendor whose tokenizer counts more).
+    bill_input_factor: float = 1.0
+    count_tokens: bool = True  # answer the vendor's token-counting endpoint (else 404)
     context_window: int | None = None
     outcomes: tuple[Outcome, ...] = ()
     then: Outcome = field(default_factory=Outcome)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import re
 from collections.abc import Sequence
 
@@ -23,6 +25,13 @@ _MENTION = re.compile(
 )
 _LICENSE_FILE = re.compile(r"(?i)(?:^|/)(?:licen[cs]e|copying|notice|copyright)(?:[.\-_][^/]*)?$")
 _PREFILTER = ("licen", "warrant", "copyright", "redistribut", "gnu", "copyleft", "sublicens")
+# Licence text is only looked for within this many lines of a licence word: a pasted
+# licence names itself, its warranty or its copyright every few dozen lines, and shingling
+# whole source files that merely carry a licence header was most of the licence scan.
+REGION_LINES = 80
+# Every notice names its licence with one of these; the notice may wrap onto a few lines.
+_NOTICE_WORDS = ("gpl", "licen", "sspl", "eupl", "cc-by", "cc by")
+NOTICE_LINES = 3
 VERBATIM_SHARE = 0.5  # of a licence's (sampled) shingles: a pasted text, not a notice
 VERBATIM_FULL_HITS = 100
 SAMPLED_SHINGLES = 48  # scripts/build_license_index.py SAMPLE
@@ -69,9 +78,10 @@ class LicenseScanner(Scanner):
         findings: list[Finding] = []
         for text in texts:
             starts = line_starts(text.text)
+            lowered = text.text.lower()
             declared = self._spdx(text, starts, findings)
-            self._mentions(text, starts, findings)
-            self._fingerprint(text, starts, declared, findings)
+            self._mentions(text, starts, lowered, findings)
+            self._fingerprint(text, starts, lowered, declared, findings)
         return findings
 
     def _spdx(self, text: ScanText, starts: list[int], out: list[Finding]) -> bool:
@@ -88,10 +98,14 @@ class LicenseScanner(Scanner):
                     f"SPDX-License-Identifier {normal} is denied by gate.licenses"))
         return declared
 
-    def _mentions(self, text: ScanText, starts: list[int], out: list[Finding]) -> None:
-        if "under" not in text.text:
+    def _mentions(
+        self, text: ScanText, starts: list[int], lowered: str, out: list[Finding]
+    ) -> None:
+        if "under" not in lowered:
             return
-        for number, match in enumerate(_MENTION.finditer(text.text)):
+        matches = (m for low, high in _regions(lowered, starts, _NOTICE_WORDS, NOTICE_LINES)
+                   for m in _MENTION.finditer(text.text, low, high))
+        for number, match in enumerate(matches):
             if number >= MAX_NOTICES:
                 break
             version = match.group("ver")
@@ -106,12 +120,12 @@ class LicenseScanner(Scanner):
                     confidence="medium"))
 
     def _fingerprint(
-        self, text: ScanText, starts: list[int], declared: bool, out: list[Finding]
+        self, text: ScanText, starts: list[int], lowered: str, declared: bool, out: list[Finding]
     ) -> None:
-        lowered = text.text.lower()
-        if not any(word in lowered for word in _PREFILTER):
+        regions = _regions(lowered, starts, _PREFILTER, REGION_LINES)
+        if not regions:
             return
-        match = self.index.match(text.text)
+        match = self._best_match(text.text, regions)
         if match is None:
             return
         record = match.record
@@ -119,6 +133,14 @@ class LicenseScanner(Scanner):
             out.append(self._text_finding(text, starts, match, "license-text-denied", "high"))
         elif self._pasted(text, match, declared):
             out.append(self._text_finding(text, starts, match, "license-text-undeclared", "medium"))
+
+    def _best_match(self, text: str, regions: list[tuple[int, int]]) -> TextMatch | None:
+        best: TextMatch | None = None
+        for low, high in regions:
+            found = self.index.match(text[low:high])
+            if found is not None and (best is None or found.hits > best.hits):
+                best = dataclasses.replace(found, first=found.first + low, last=found.last + low)
+        return best
 
     def _pasted(self, text: ScanText, match: TextMatch, declared: bool) -> bool:
         """Most of a licence's text, not just its notice header (a header such as MPL's
@@ -144,7 +166,6 @@ class LicenseScanner(Scanner):
         self, text: ScanText, starts: list[int], start: int, end: int, rule: str, spdx_id: str,
         severity: str, message: str, *, confidence: str = "high",
     ) -> Finding:
-        import bisect
 
         first = bisect.bisect_right(starts, start) - 1
         line_end = starts[first + 1] - 1 if first + 1 < len(starts) else len(text.text)
@@ -161,3 +182,24 @@ class LicenseScanner(Scanner):
             .strip()[:160],
             message=message, origin=text.origin, label=text.label,
         )
+
+
+def _regions(
+    lowered: str, starts: list[int], words: tuple[str, ...], radius: int
+) -> list[tuple[int, int]]:
+    """Merged (start, end) offsets of the text within `radius` lines of one of `words`."""
+    lines: set[int] = set()
+    for word in words:
+        pos = lowered.find(word)
+        while pos != -1:
+            lines.add(bisect.bisect_right(starts, pos) - 1)
+            pos = lowered.find(word, pos + 1)
+    spans: list[list[int]] = []
+    for line in sorted(lines):
+        low, high = max(0, line - radius), min(len(starts), line + radius + 1)
+        if spans and low <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], high)
+        else:
+            spans.append([low, high])
+    return [(starts[low], starts[high] if high < len(starts) else len(lowered))
+            for low, high in spans]

@@ -67,7 +67,7 @@ class SecretsScanner(Scanner):
                 line=text.line_of(match.start, starts),
                 end_line=text.line_of(match.end - 1, starts) if end_index != line_index else None,
                 column=(match.start - starts[line_index] + 1, column_end),
-                severity=rule.severity, confidence=rule.confidence,
+                severity=rule.severity, confidence=match.confidence,
                 fingerprint=fingerprint("secret", rule.id, text.path, match.value),
                 preview=masked_preview(text.text, starts, match, matches, ends),
                 message=f"hard-coded secret ({rule.id}); revoke it and load it from a secret store",

@@ -36,6 +36,7 @@ def detect_secrets_rules() -> tuple[SecretRule, ...]:
             SecretRule(
                 rule_id, regex.pattern, keywords=keywords, flags=regex.flags,
                 description=f"detect-secrets {plugin.__name__}", confidence="medium", entropy=3.0,
+                line_scoped=True,
             )
             for regex in denylist
         )

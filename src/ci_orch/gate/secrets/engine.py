@@ -1,5 +1,10 @@
 """Find secrets in text in memory: keyword pre-filter, regex, then the value checks.
 
+One Aho-Corasick pass finds every rule keyword; a rule runs only if one of its keywords
+occurs, and a line-scoped rule only on the lines around them. Each match carries a
+confidence: "high" for a live format (distinct prefix, passing checksum), "medium" for a
+value known only by its name or failing its checksum, "low" for a well-formed example.
+
 Works on any string (a diff's added lines, a PR body, a model's answer); never needs a
 file on disk, never reads detect-secrets' global settings.
 """
@@ -10,17 +15,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ci_orch.config.gate import SecretsConfig
+from ci_orch.gate.model import Confidence
 from ci_orch.gate.secrets.ds_bridge import detect_secrets_rules
+from ci_orch.gate.secrets.examples import is_published_example
 from ci_orch.gate.secrets.filters import generic_value_ok, is_placeholder, shannon_entropy
+from ci_orch.gate.secrets.keywords import KeywordIndex, line_windows
 from ci_orch.gate.secrets.rule import SecretRule
+from ci_orch.gate.secrets.rules_apps import (
+    COMMERCE_RULES,
+    COMMS_RULES,
+    MORE_AI_RULES,
+    WORK_APP_RULES,
+)
 from ci_orch.gate.secrets.rules_cloud import AI_RULES, CLOUD_RULES
 from ci_orch.gate.secrets.rules_dev import REGISTRY_RULES, VCS_RULES
-from ci_orch.gate.secrets.rules_generic import GENERIC_RULES
+from ci_orch.gate.secrets.rules_generic import FRAMEWORK_RULES, GENERIC_RULES
+from ci_orch.gate.secrets.rules_ops import (
+    CI_RULES,
+    DATA_RULES,
+    OBSERVABILITY_RULES,
+    SECURITY_RULES,
+)
 from ci_orch.gate.secrets.rules_saas import MESSAGING_RULES, PAYMENT_RULES
 
 # Order is priority: where two rules match overlapping text, the earlier one names it.
 BUILTIN_RULES: tuple[SecretRule, ...] = (
     *AI_RULES, *VCS_RULES, *CLOUD_RULES, *REGISTRY_RULES, *MESSAGING_RULES, *PAYMENT_RULES,
+    *MORE_AI_RULES, *CI_RULES, *OBSERVABILITY_RULES, *DATA_RULES, *SECURITY_RULES,
+    *COMMERCE_RULES, *WORK_APP_RULES, *COMMS_RULES, *FRAMEWORK_RULES,
     *detect_secrets_rules(), *GENERIC_RULES,
 )
 
@@ -33,15 +55,19 @@ class SecretMatch:
     start: int
     end: int
     value: str
+    # "low": well-formed but a documented example or placeholder (`AKIAIOSFODNN7EXAMPLE`,
+    # `sk_live_0000...`): reported, never blocking. Otherwise the rule's own confidence,
+    # or "high" once a vendor checksum passes.
+    confidence: Confidence = "high"
 
     def __repr__(self) -> str:  # keep the value out of tracebacks and debug output
-        return f"SecretMatch({self.rule.id!r}, {self.start}, {self.end})"
+        return f"SecretMatch({self.rule.id!r}, {self.start}, {self.end}, {self.confidence!r})"
 
 
 class SecretEngine:
     def __init__(self, rules: Sequence[SecretRule]) -> None:
         self.rules = tuple(rules)
-        self._keywords = tuple(sorted({k for rule in self.rules for k in rule.keywords}))
+        self._index = KeywordIndex(k for rule in self.rules for k in rule.keywords)
 
     @classmethod
     def from_config(cls, config: SecretsConfig | None = None) -> SecretEngine:
@@ -56,29 +82,52 @@ class SecretEngine:
     def find(self, text: str) -> list[SecretMatch]:
         if not text:
             return []
-        lower = text.lower()
-        present = {k for k in self._keywords if k in lower}
+        positions = self._index.positions(text.lower())
         found: list[tuple[int, SecretMatch]] = []
         for priority, rule in enumerate(self.rules):
-            if rule.keywords and present.isdisjoint(rule.keywords):
+            if rule.keywords and positions.keys().isdisjoint(rule.keywords):
                 continue
-            for start, end in rule.spans(text):
+            windows = None
+            if rule.line_scoped:
+                offsets = [o for k in rule.keywords for o in positions.get(k, ())]
+                windows = line_windows(text, offsets)
+            for start, end in rule.spans(text, windows):
                 value = text[start:end]
-                if accept(rule, value) and not rule.rejected_by_context(text, start):
-                    found.append((priority, SecretMatch(rule, start, end, value)))
+                confidence = assess(rule, value)
+                if confidence and not rule.rejected_by_context(text, start):
+                    found.append((priority, SecretMatch(rule, start, end, value, confidence)))
         return _without_overlaps(found)
 
 
-def accept(rule: SecretRule, value: str) -> bool:
+def assess(rule: SecretRule, value: str) -> Confidence | None:
+    """How sure a match is a live credential, or None when it is not one at all.
+
+    A vendor-format value that reads like a placeholder, or that the vendor publishes as its
+    docs' example, is still reported, at "low": the format says what it is, the body says
+    it is an example. A keyword-bound value that
+    reads like a placeholder is nothing: its only evidence was its randomness.
+    """
+    if is_published_example(value):
+        return "low"
     if rule.generic:
-        return generic_value_ok(value, rule.entropy)
+        return rule.confidence if generic_value_ok(value, rule.entropy) else None
     if rule.check_placeholder and is_placeholder(value, rule.prefix):
-        return False
+        return "low" if _well_formed(rule, value) else None
     if rule.entropy:
         body = value[len(rule.prefix):] if value.startswith(rule.prefix) else value
         if shannon_entropy(body) < rule.entropy:
-            return False
-    return rule.validate is None or rule.validate(value)
+            return None
+    if rule.validate is not None and not rule.validate(value):
+        return None
+    if rule.checksum is not None:
+        return "high" if rule.checksum(value) else "medium"
+    return rule.confidence
+
+
+def _well_formed(rule: SecretRule, value: str) -> bool:
+    """Placeholders made of a format's own alphabet (`ghp_` + 36 x) are examples of it;
+    ones with markup (`<your-key>`, `${VAR}`, `...`) are not keys of any kind."""
+    return not any(c in value for c in "<>${}*")
 
 
 def _without_overlaps(found: list[tuple[int, SecretMatch]]) -> list[SecretMatch]:

@@ -22,7 +22,7 @@ _PLACEHOLDER_SHORT = re.compile(
     r"|(?:your|here|fake|todo|insert|sample|replace)(?![A-Za-z0-9])"
 )
 _RUN = re.compile(r"(.)\1{5,}")
-_SEQUENCES = ("0123456789", "123456789", "abcdefghij", "qwertyuiop", "9876543210")
+_SEQUENCES = ("0123456789", "12345678", "abcdefghij", "qwertyuiop", "9876543210")
 _WORD_PART = re.compile(r"[A-Za-z]+|[0-9]+")
 _SEPARATORS = re.compile(r"[_\-./:~=]+")
 _ATTRIBUTE_CHAIN = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")

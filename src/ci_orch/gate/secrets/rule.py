@@ -15,14 +15,24 @@ from ci_orch.gate.model import Confidence
 TOKEN_CHARS = r"A-Za-z0-9_\-"  # noqa: S105 - a character class, not a password
 _TOKEN_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
-# How a value is bound to a name in code and config: `=`, `:=`, `:`, `=>`, with optional
-# quotes and spaces, a markdown table cell `| NAME | value |`, or an XML
-# `key="NAME" value="..."` pair. Not `,`: lists of name
-# strings (`"PASSWD_MAX", "PASSWD_MIN"`) are everywhere in bindings code, and
-# `setenv("KEY", "sk-...")` values have vendor formats.
+# How a value is bound to a name in code and config: `=`, `:=`, `:`, `=>`, make's `?=`/`+=`/
+# `::=`, PHP's `.=`, with optional (JSON-escaped) quotes and spaces, a type between name and
+# operator (`var apiKey string =`), a markdown table cell `| NAME | value |`, an XML element
+# `<password>value` or `key="NAME" value="..."` pair, a YAML block scalar (`key: |`).
+# Not `,`: lists of name strings (`"PASSWD_MAX", "PASSWD_MIN"`) are everywhere in bindings
+# code, and `setenv("KEY", "sk-...")` values have vendor formats.
+_NAME_TAIL = r"""[\w.\-]{0,25}(?:[ \t]+[A-Za-z]\w{0,9}(?=[ \t]*[:=]))?"""
+_QUOTE = r"""(?:[fbru]{0,2}\\{0,3}["'`]{1,3}|\[\s*["'])?"""
 BIND = (
-    r"""[\w.\-]{0,25}(?:["'\]]{0,2}\s*(?:=|:=|:|=>|\|)|["']\s+value\s*=)"""
-    r"""\s*(?:[fbru]{0,2}["'`]{1,3}|\[\s*["'])?"""
+    rf"""{_NAME_TAIL}(?:\\{{0,3}}["'\]]{{0,3}}[ \t]{{0,5}}(?:[?+.:]{{0,3}}=(?!=)|=>|:|>|\|)"""
+    rf"""|["']\s+value\s*=)(?:[ \t]*[|>][-+]?)?\s{{0,8}}{_QUOTE}"""
+)
+# Vendor-named values also sit in XML elements (`<snykToken>value</snykToken>`), YAML block
+# scalars (`token: |` then the value on the next line), CSV cells and call arguments: the
+# vendor's name is evidence enough that the next value is its credential.
+VENDOR_BIND = (
+    rf"""{_NAME_TAIL}(?:\\{{0,3}}["'\]]{{0,3}}[ \t]{{0,5}}(?:[?+.:]{{0,3}}=(?!=)|=>|:|>|\||,|\()"""
+    rf"""|["']\s+value\s*=)(?:[ \t]*[|>][-+]?)?\s{{0,8}}{_QUOTE}"""
 )
 
 
@@ -38,6 +48,9 @@ class SecretRule:
     confidence: Confidence = "high"
     flags: int = 0
     validate: Callable[[str], bool] | None = None
+    # A vendor checksum inside the token: passing it is proof of a live format ("high");
+    # failing it leaves a token that cannot be real, so it is reported at "medium".
+    checksum: Callable[[str], bool] | None = None
     generic: bool = False  # value checks for keyword-bound values (not a vendor format)
     check_placeholder: bool = True
     # Checked in code, not as a leading look-behind, which would stop `re` from jumping
@@ -45,6 +58,9 @@ class SecretRule:
     left_boundary: bool = False
     # Matched against the line before the value: names that say "not a secret".
     reject_before: str = ""
+    # The match always holds one of `keywords` in its first line (a name, then its value):
+    # only the lines around keyword hits are searched, not the whole text.
+    line_scoped: bool = False
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
     _reject: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
@@ -59,11 +75,20 @@ class SecretRule:
         line_start = text.rfind("\n", 0, start) + 1
         return bool(self._reject.search(text, max(line_start, start - 60), start))
 
-    def spans(self, text: str) -> list[tuple[int, int]]:
-        """(start, end) of each candidate value: group 1 if the pattern has one, else all."""
+    def spans(
+        self, text: str, windows: list[tuple[int, int]] | None = None
+    ) -> list[tuple[int, int]]:
+        """(start, end) of each candidate value: group 1 if the pattern has one, else all.
+        With `windows`, only matches inside those (start, end) spans of `text`."""
+        out: list[tuple[int, int]] = []
+        for low, high in [(0, len(text))] if windows is None else windows:
+            out.extend(self._spans(text, low, high))
+        return out
+
+    def _spans(self, text: str, low: int, high: int) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
         grouped = self.compiled.groups > 0
-        for match in self.compiled.finditer(text):
+        for match in self.compiled.finditer(text, low, high):
             start = match.start()
             if self.left_boundary and start and text[start - 1] in _TOKEN_SET:
                 continue
@@ -80,6 +105,8 @@ def token(
 ) -> SecretRule:
     """A self-identifying token (`ghp_...`): `body` must not touch other token characters."""
     pattern = rf"(?:{body})(?![{TOKEN_CHARS}])"
+    # A token holds its keyword (its prefix), so only the lines with a keyword are searched.
+    kw.setdefault("line_scoped", bool(keywords))
     return SecretRule(
         rule_id, pattern, keywords=keywords, left_boundary=True, **kw  # type: ignore[arg-type]
     )
@@ -89,6 +116,20 @@ def keyed(
     rule_id: str, names: str, value: str, *, keywords: tuple[str, ...], **kw: object
 ) -> SecretRule:
     """A value only recognisable by the name it is assigned to (`HEROKU_API_KEY = <uuid>`)."""
-    pattern = rf"(?i)(?:{names}){BIND}({value})(?![{TOKEN_CHARS}+/=])"
+    pattern = rf"(?i)(?:{names}){VENDOR_BIND}({value})(?![{TOKEN_CHARS}+/=])"
     kw.setdefault("confidence", "medium")
+    kw.setdefault("line_scoped", True)
     return SecretRule(rule_id, pattern, keywords=keywords, **kw)  # type: ignore[arg-type]
+
+
+# The words that make a vendor-named binding a credential (`SNYK_TOKEN`, `<sonarToken>`),
+# so that build ids and digests next to the same name (`CIRCLE_SHA1`) are left alone.
+CREDENTIAL_WORDS = r"token|key|secret|passw|pwd|auth|pat\b|cred|license|api"
+
+
+def vendor(
+    rule_id: str, names: str, value: str, *, keywords: tuple[str, ...], **kw: object
+) -> SecretRule:
+    """A value bound to a vendor's name and a credential word (`sonar_token: <40 hex>`)."""
+    named = rf"(?:{names})[\w.\-]{{0,20}}?(?:{CREDENTIAL_WORDS})"
+    return keyed(rule_id, named, value, keywords=keywords, **kw)

@@ -7,13 +7,14 @@ PyPI macaroons `pypi-AgEIcHlwaS5vcmc` (base64 of the location "pypi.org").
 
 from __future__ import annotations
 
+from ci_orch.gate.secrets.checksums import github_token_ok, npm_token_ok
 from ci_orch.gate.secrets.rule import SecretRule, keyed, token
 
 VCS_RULES: tuple[SecretRule, ...] = (
     token("github-token", r"gh[pousr]_[A-Za-z0-9]{36}", keywords=("ghp_", "gho_", "ghu_", "ghs_",
-          "ghr_"), prefix="gh"),
+          "ghr_"), prefix="gh", checksum=github_token_ok),
     token("github-fine-grained-pat", r"github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}",
-          keywords=("github_pat_",), prefix="github_pat_"),
+          keywords=("github_pat_",), prefix="github_pat_", checksum=github_token_ok),
     token("gitlab-token",
           r"gl(?:pat|dt|ptt|rt|soat|oas|imt|agent|ft|wt|uat|ffct)-[A-Za-z0-9_.\-]{20,300}",
           keywords=("glpat-", "gldt-", "glptt-", "glrt-", "glsoat-", "gloas-", "glimt-",
@@ -26,12 +27,13 @@ VCS_RULES: tuple[SecretRule, ...] = (
           prefix="ATBB", entropy=3.5),
     token("atlassian-api-token", r"ATATT3[A-Za-z0-9_=\-]{150,250}", keywords=("atatt3",),
           prefix="ATATT3"),
-    token("sourcegraph-token", r"sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}",
-          keywords=("sgp_",), prefix="sgp_"),
+    token("sourcegraph-token", r"sgp_(?:[a-fA-F0-9]{16}_|local_)?[a-fA-F0-9]{40}|slk_[a-f0-9]{64}",
+          keywords=("sgp_", "slk_"), prefix="sgp_"),
 )
 
 REGISTRY_RULES: tuple[SecretRule, ...] = (
-    token("npm-token", r"npm_[A-Za-z0-9]{36}", keywords=("npm_",), prefix="npm_"),
+    token("npm-token", r"npm_[A-Za-z0-9]{36}", keywords=("npm_",), prefix="npm_",
+          checksum=npm_token_ok),
     SecretRule("npm-token", r"_authToken\s*=\s*([A-Fa-f0-9\-]{36})", keywords=("_authtoken",)),
     token("pypi-token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,500}"
           r"|pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_\-]{50,500}", keywords=("pypi-ag",),
@@ -56,7 +58,7 @@ REGISTRY_RULES: tuple[SecretRule, ...] = (
     token("notion-token", r"ntn_[0-9]{11}[A-Za-z0-9]{35}", keywords=("ntn_",), prefix="ntn_"),
     keyed("notion-token", r"notion", r"secret_[A-Za-z0-9]{43}", keywords=("notion",)),
     token("figma-token", r"figd_[A-Za-z0-9_\-]{40}", keywords=("figd_",), prefix="figd_"),
-    token("airtable-token", r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}", keywords=("pat",)),
+    token("airtable-token", r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"),
     token("contentful-token", r"CFPAT-[A-Za-z0-9_\-]{43}", keywords=("cfpat-",), prefix="CFPAT-"),
     token("typeform-token", r"tfp_[A-Za-z0-9_.=\-]{59}", keywords=("tfp_",), prefix="tfp_"),
     token("frameio-token", r"fio-u-[A-Za-z0-9_=\-]{64}", keywords=("fio-u-",), prefix="fio-u-"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ci_orch.gate.secrets.rule import SecretRule, keyed, token
 
 MESSAGING_RULES: tuple[SecretRule, ...] = (
-    token("slack-token", r"xox[abposre]-[A-Za-z0-9\-]{10,250}"
+    token("slack-token", r"xox[abposre]-[A-Za-z0-9\-]{8,250}"
           r"|xoxe\.xox[bp]-\d-[A-Za-z0-9\-]{100,300}|xoxe-\d-[A-Za-z0-9\-]{100,300}",
           keywords=("xox",), prefix="xox", entropy=3.0),
     token("slack-app-token", r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+", keywords=("xapp-",),
@@ -24,13 +24,13 @@ MESSAGING_RULES: tuple[SecretRule, ...] = (
                r"([A-Za-z0-9_\-]{60,68})", keywords=("/api/webhooks/",)),
     token("discord-bot-token",
           r"[MNO][A-Za-z0-9_\-]{23,25}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,38}",
-          keywords=(), entropy=3.5, confidence="medium"),
+          entropy=3.5, confidence="medium"),
     token("telegram-bot-token", r"\d{8,10}:AA[A-Za-z0-9_\-]{33}", keywords=(":aa",)),
     SecretRule("teams-webhook",
                r"https://[a-z0-9\-]+\.webhook\.office\.com/webhookb2/[a-f0-9\-]{36}@[a-f0-9\-]{36}"
                r"/IncomingWebhook/([a-f0-9]{32})/[a-f0-9\-]{36}",
                keywords=("webhook.office.com",)),
-    token("twilio-api-key", r"SK[0-9a-fA-F]{32}", keywords=("sk",), entropy=3.0),
+    token("twilio-api-key", r"SK[0-9a-fA-F]{32}", entropy=3.0),
     keyed("twilio-auth-token", r"twilio[\w.\-]{0,20}(?:auth|token|secret)", r"[a-f0-9]{32}",
           keywords=("twilio",)),
     token("sendgrid-api-key", r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}", keywords=("sg.",),
@@ -68,7 +68,8 @@ PAYMENT_RULES: tuple[SecretRule, ...] = (
           keywords=("access_token$",)),
     token("shopify-token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", keywords=("shpat_", "shpca_",
           "shppa_", "shpss_"), prefix="shp"),
-    token("flutterwave-secret-key", r"FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X",
+    token("flutterwave-secret-key",
+          r"FLWSECK(?:_TEST)?-[a-hA-H0-9]{32}-X|FLWSECK_TEST[a-hA-H0-9]{12}",
           keywords=("flwseck",), prefix="FLWSECK"),
     token("shippo-token", r"shippo_(?:live|test)_[a-f0-9]{40}", keywords=("shippo_",),
           prefix="shippo_"),

@@ -1,16 +1,24 @@
-"""The unsafe-code backend: our rule packs per language, plus bandit on Python."""
+"""The unsafe-code backend: our rule packs per language, plus bandit on Python.
+
+Generated, minified and bundled files are skipped: nobody reviews them line by line, and
+their inlined helpers (`new Function`, `eval`) are the library's, not the change's.
+"""
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Sequence
 
 from ci_orch.config.gate import UnsafeConfig
 from ci_orch.gate.interface import Scanner
 from ci_orch.gate.model import Finding, ScanText, fingerprint, line_starts
-from ci_orch.gate.unsafe.bandit_py import BanditRunner
+from ci_orch.gate.unsafe.bandit_py import BanditIssue, BanditRunner
+from ci_orch.gate.unsafe.evidence import bandit_confidence, rule_confidence
+from ci_orch.gate.unsafe.pool import issues_many
 from ci_orch.gate.unsafe.rules import RULES, UnsafeRule, language_of
+from ci_orch.gate.where import HEADER_LINES, is_generated
 
 NEAR_CHARS = 800  # "near" = within roughly ten lines either side
 MAX_PER_RULE = 20  # findings of one rule in one text: enough to act on, bounded work
@@ -22,6 +30,7 @@ class UnsafeScanner(Scanner):
 
     def __init__(self, rules: Sequence[UnsafeRule] = RULES, *, bandit: bool = True) -> None:
         self.rules = tuple(rules)
+        self._any_case = any(rule.ignores_case for rule in self.rules)
         self._bandit = BanditRunner() if bandit else None
 
     @classmethod
@@ -30,21 +39,29 @@ class UnsafeScanner(Scanner):
         return cls([r for r in RULES if r.id not in disabled], bandit=config.bandit)
 
     def scan(self, texts: Sequence[ScanText]) -> list[Finding]:
-        findings: list[Finding] = []
+        per_text: list[list[Finding]] = []
+        python: list[int] = []
         for text in texts:
             language = language_of(text.path, text.text)
-            if language is None:
+            if language is None or is_generated(text.path, _head(text)):
+                per_text.append([])
                 continue
-            starts = line_starts(text.text)
-            findings.extend(self._rule_hits(text, language, starts))
-            if language == "python" and self._bandit is not None:
-                findings.extend(self._bandit_hits(self._bandit, text, starts, findings))
-        return findings
+            per_text.append(self._rule_hits(text, language, line_starts(text.text)))
+            if language == "python":
+                python.append(len(per_text) - 1)
+        if self._bandit is not None and python:
+            # One batch, so bandit can share large diffs out between processes.
+            batch = [(texts[i].path, texts[i].text, texts[i].lines) for i in python]
+            for i, issues in zip(python, issues_many(self._bandit, batch), strict=True):
+                per_text[i].extend(self._bandit_hits(texts[i], issues, per_text[i]))
+        return [finding for found in per_text for finding in found]
 
     def _rule_hits(self, text: ScanText, language: str, starts: list[int]) -> list[Finding]:
-        out = []
+        out: list[Finding] = []
+        view: dict[int, str] | None = None
+        lowered = text.text.lower() if self._any_case else ""
         for rule in self.rules:
-            if language not in rule.languages:
+            if language not in rule.languages or not rule.may_match(text.text, lowered):
                 continue
             if rule.file_needs and not re.search(rule.file_needs, text.context or text.text):
                 continue
@@ -57,26 +74,33 @@ class UnsafeScanner(Scanner):
             for match in rule.compiled.finditer(text.text):
                 start, end = match.span()
                 if _close(near, start) and not _skipped(rule, text.text, starts, start):
-                    out.append(self._finding(
-                        text, starts, rule.id, rule.severity, rule.message, start, end
-                    ))
+                    found = self._finding(text, starts, rule.id, rule.severity, rule.message,
+                                          start, end)
+                    view = text.visible() if view is None else view
+                    confidence = rule_confidence(rule, view, found.line)
+                    out.append(dataclasses.replace(found, confidence=confidence))
                     hits += 1
                     if hits >= MAX_PER_RULE:
                         break
         return out
 
     def _bandit_hits(
-        self, bandit: BanditRunner, text: ScanText, starts: list[int], ours: list[Finding]
+        self, text: ScanText, issues: list[BanditIssue], ours: list[Finding]
     ) -> list[Finding]:
-        covered = {f.line for f in ours if f.path == text.path}
-        out = []
-        for issue in bandit.issues(text.path, text.text, text.lines):
+        covered = {f.line for f in ours}
+        starts = line_starts(text.text) if issues else []
+        out: list[Finding] = []
+        view: dict[int, str] | None = None
+        for issue in issues:
             if issue.line in covered:
                 continue  # our rule already named this line
             index = text.lines.index(issue.line) if text.lines else issue.line - 1
             start = starts[min(index, len(starts) - 1)]
-            out.append(self._finding(text, starts, f"bandit-{issue.test_id}-{issue.name}",
-                                     issue.severity, issue.text, start, start))
+            found = self._finding(text, starts, f"bandit-{issue.test_id}-{issue.name}",
+                                  issue.severity, issue.text, start, start)
+            view = text.visible() if view is None else view
+            confidence = bandit_confidence(issue.test_id, view, found.line)
+            out.append(dataclasses.replace(found, confidence=confidence))
         return out
 
     @staticmethod
@@ -91,11 +115,24 @@ class UnsafeScanner(Scanner):
             kind="unsafe", rule=rule, path=text.path, line=text.line_of(start, starts),
             column=(start - starts[index] + 1, min(end, line_end) - starts[index] + 1),
             severity=severity,  # type: ignore[arg-type]
-            confidence="high" if rule.startswith("bandit-") else "medium",
+            confidence="medium",
             fingerprint=fingerprint("unsafe", rule, text.path, shown.strip()),
             preview=shown.strip()[:160], message=message, origin=text.origin,
             label=text.label,
         )
+
+
+def _head(text: ScanText) -> dict[int, str]:
+    """The first lines of the file, if the diff shows them (for a generator's header)."""
+    head: dict[int, str] = {}
+    for numbers, body in ((text.context_lines, text.context), (text.lines, text.text)):
+        if numbers and numbers[0] <= HEADER_LINES:
+            rows = body.split("\n", HEADER_LINES)[:HEADER_LINES]
+            pairs = zip(numbers, rows, strict=False)
+            head.update((n, row) for n, row in pairs if n <= HEADER_LINES)
+    if not text.lines:
+        head.update(enumerate(text.text.split("\n", HEADER_LINES)[:HEADER_LINES], 1))
+    return head
 
 
 def _close(near: list[int] | None, start: int) -> bool:

@@ -3,7 +3,8 @@
 bandit wants whole files; a diff gives added lines. We try the added text as one module,
 then each contiguous block of added lines (dedented); what does not parse is left to the
 regex rules. bandit has no public API for scanning a string, so this uses
-`BanditManager._parse_file` with an in-memory file (bandit 1.7-1.9).
+`BanditManager._parse_file` with an in-memory file (bandit 1.7-1.9). It sees only what
+`narrow` keeps (`pool` shares a large batch of files between processes).
 """
 
 from __future__ import annotations
@@ -19,16 +20,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from ci_orch.config.gate import Severity
+from ci_orch.gate.unsafe.narrow import hot_rows, narrowed, parse, targeted
 
 # Secrets are the secrets backend's job; asserts, imports alone and low-severity checks
 # (try/except/pass, `random`, subprocess without a shell) are not merge blockers.
 _SKIP_TESTS = frozenset({
     "B101", "B105", "B106", "B107", "B110", "B112", "B311", "B403", "B404", "B405", "B410",
     "B603", "B607",
+    # Checks on every string constant that never reach high confidence (bind-all, /tmp
+    # paths, SQL-looking strings): they produce nothing we keep, and bandit's per-node
+    # `nosec` lookup makes them most of its run time.
+    "B104", "B108", "B113", "B608",
+    # Trojan Source tokenizes the whole module again; our `bidi-control-chars` rule finds
+    # the same characters in any language.
+    "B613",
 })
 _SEVERITY: dict[str, Severity] = {"LOW": "low", "MEDIUM": "medium", "HIGH": "high"}
-
-
 @dataclass(frozen=True, slots=True)
 class BanditIssue:
     test_id: str
@@ -47,15 +54,11 @@ def _blocks(rows: list[str], numbers: list[int]) -> Iterator[tuple[str, list[int
             start = i
 
 
-def _parses(code: str) -> str | None:
+def _parses(code: str) -> tuple[str, ast.Module] | None:
     for candidate in (code, textwrap.dedent(code)):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                ast.parse(candidate)
-        except (SyntaxError, ValueError, MemoryError, RecursionError):  # deep nesting
-            continue
-        return candidate
+        tree = parse(candidate)
+        if tree is not None:
+            return candidate, tree
     return None
 
 
@@ -85,25 +88,48 @@ class BanditRunner:
             config = b_config.BanditConfig()
             # One manager for the run: building one loads every plugin again (slow).
             self._manager: Any = b_manager.BanditManager(
-                config, "file", quiet=True, profile={"exclude": set(_SKIP_TESTS)}
+                config, "file", quiet=True, profile={"exclude": set(_SKIP_TESTS)},
+                # Markers are ours to read (gate.suppress), so a `# nosec` finding is listed
+                # as suppressed instead of vanishing; it also spares tokenizing each module.
+                ignore_nosec=True,
             )
 
     def issues(self, path: str, text: str, lines: tuple[int, ...]) -> list[BanditIssue]:
         if len(text) > 2_000_000:
             return []
+        hot = hot_rows(text)
+        if not hot:
+            return []
         rows = text.split("\n")
         numbers = list(lines) if lines else list(range(1, len(rows) + 1))
+        # The indentation guess first; bandit parses it anyway, so a guess that does not
+        # parse costs one failed parse, and the syntax tree decides instead.
+        guess = narrowed(text, hot)
+        found = None if guess is None else self._run(path, rows, numbers, guess)
+        if found is not None:
+            return found
         whole = _parses(text)
         if whole is not None:
-            return self._run(path, whole, numbers)
+            code, tree = whole
+            return self._run(path, code.split("\n"), numbers, targeted(tree, hot)) or []
         out: list[BanditIssue] = []
-        for code, block_numbers in _blocks(rows, numbers):
-            parsed = _parses(code)
+        for block, block_numbers in _blocks(rows, numbers):
+            block_hot = hot_rows(block)
+            parsed = _parses(block) if block_hot else None
             if parsed is not None:
-                out.extend(self._run(path, parsed, block_numbers))
+                code, tree = parsed
+                kept = targeted(tree, block_hot)
+                out.extend(self._run(path, code.split("\n"), block_numbers, kept) or [])
         return out
 
-    def _run(self, path: str, code: str, numbers: list[int]) -> list[BanditIssue]:
+    def _run(
+        self, path: str, rows: list[str], numbers: list[int], kept: list[int]
+    ) -> list[BanditIssue] | None:
+        """bandit's kept issues in `rows[kept]` (their file lines are `numbers[kept]`);
+        None if those rows do not parse."""
+        kept = [i for i in kept if i < len(numbers)]  # a trailing newline's empty row
+        code = "\n".join(rows[i] for i in kept)
+        numbers = [numbers[i] for i in kept]
         manager = self._manager
         manager.results, manager.scores, manager.skipped = [], [], []
         with _quiet("bandit", "stevedore"):
@@ -111,6 +137,8 @@ class BanditRunner:
                 manager._parse_file(path, io.BytesIO(code.encode("utf-8", "replace")), [path])
             except Exception:  # a bandit bug on odd input must not crash the gate
                 return []
+        if manager.skipped:
+            return None
         out = []
         for issue in manager.results:
             # High confidence only (issue 4); low severity (try/except/pass, `random`) is
@@ -125,3 +153,4 @@ class BanditRunner:
                 numbers[index], issue.text,
             ))
         return out
+

@@ -3,6 +3,7 @@ the token counts, and the reply to send."""
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -62,7 +63,7 @@ class Tokens:
 
     @classmethod
     def of(cls, call: Call, spec: ModelScript, answer: str) -> Tokens:
-        total = call.input_tokens
+        total = math.ceil(call.input_tokens * spec.bill_input_factor)
         return cls(
             input=total,
             cached=min(spec.cached_tokens, total),

@@ -1,0 +1,3 @@
+import ssl
+
+ssl._create_default_https_context = ssl._create_unverified_context

@@ -1,0 +1,3 @@
+def repl():
+    while True:
+        exec(input(">>> "))

@@ -1,0 +1,6 @@
+import tempfile
+
+
+def scratch_file():
+    name = tempfile.mktemp(suffix=".csv")
+    return open(name, "w")

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+mkdir -p /srv/uploads
+chmod -R 777 /srv/uploads

@@ -1,0 +1,2 @@
+const target = document.getElementById('greeting');
+target.innerHTML = 'Hello ' + decodeURIComponent(location.hash.slice(1));

@@ -1,0 +1,4 @@
+function compileRule(req) {
+  const check = new Function('order', req.body.rule);
+  return check;
+}
