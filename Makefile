@@ -23,10 +23,17 @@ test: install lint
 
 bench: install
 	$(BIN)/python bench/plan_bench.py
+	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/routing_scheduling.py
 	$(BIN)/python bench/routing_failover.py
 	$(BIN)/python bench/routing_budget.py
+	$(BIN)/python bench/routing_faults.py --all
+	$(BIN)/python bench/routing_overbilling.py
+	$(BIN)/python bench/routing_concurrency.py
+	$(BIN)/python bench/corpus/releases/fetch.py
 	$(BIN)/python bench/gate_bench.py
+	$(BIN)/python bench/secrets_bench.py
+	$(BIN)/python bench/egress_bench.py
 	$(BIN)/python bench/eval_replay.py
 	$(BIN)/python bench/eval_compare_bench.py
 	$(BIN)/python bench/spend_aggregate.py

@@ -19,7 +19,6 @@ import pytest
 import yaml
 
 from ci_orch.evals.render import JUNIT_FILE
-from ci_orch.platforms.gitlab_fail_on import main as fail_on
 from ci_orch.report.write import write_reports
 from tests.conftest import ROOT, skip_or_fail
 from tests.test_report_formats import validate
@@ -166,12 +165,38 @@ def test_named_reports_are_files_ci_orch_writes(tmp_path: Path) -> None:
     assert not quality.startswith(b"\xef\xbb\xbf") and isinstance(json.loads(quality), list)
 
 
-def test_fail_on_counts_findings_like_the_action(tmp_path: Path) -> None:
-    write_reports(realistic_report(), tmp_path)
-    assert fail_on([str(tmp_path), "critical"]) == 1  # the realistic run has a critical one
-    assert fail_on([str(tmp_path), "none"]) == 0
-    assert fail_on([str(tmp_path), "bogus"]) == 2
-    assert fail_on([str(tmp_path / "missing"), "info"]) == 0  # no report: nothing found
+def _review_argv(job: dict[str, Any], env: dict[str, str], tmp: Path) -> list[str]:
+    """Run the review job's shell lines with a `ci-orch` that records its arguments."""
+    bin_dir = tmp / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "ci-orch"
+    fake.write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGV_FILE"\n')
+    fake.chmod(0o755)
+    lines = [line for line in (*job["before_script"], *job["script"]) if "git config" not in line]
+    argv_file = tmp / "argv"
+    subprocess.run(["bash", "-ec", "\n".join(lines)], check=True, timeout=30, env={
+        **env, "PATH": f"{bin_dir}:{os.environ['PATH']}", "ARGV_FILE": str(argv_file),
+        "HOME": str(tmp)})
+    return argv_file.read_text().splitlines()
+
+
+@pytest.mark.parametrize(("fail_on", "passed"), [("high", ["--fail-on", "high"]), ("none", [])])
+def test_fail_on_goes_into_the_runs_own_verdict(
+    tmp_path: Path, fail_on: str, passed: list[str]
+) -> None:
+    template = yaml.safe_load(TEMPLATE.read_text())
+    job = {**template[".ci-orch"], **template["ci-orch-review"]}
+    variables = {k: str(v) for k, v in template["variables"].items()}
+    argv = _review_argv(job, {**variables, "CI_ORCH_FAIL_ON": fail_on}, tmp_path)
+    spec, jobs = component_docs()
+    inputs = {**spec["spec"]["inputs"], "fail_on": {"default": fail_on}}
+    component = interpolated(jobs, inputs)
+    parts = {**component[".ci-orch"], **component["ci-orch-review"]}
+    from_component = _review_argv(parts, {}, tmp_path)
+    for got in (argv, from_component):
+        assert got[0] == "review"
+        found = got[got.index("--fail-on"):got.index("--fail-on") + 2] if passed else []
+        assert found == passed and ("--fail-on" in got) == bool(passed)
 
 
 def test_the_setup_page_shows_the_real_defaults() -> None:

@@ -43,6 +43,5 @@ def fail_on_option(func: F) -> F:
     return click.option(
         "--fail-on",
         type=click.Choice(SEVERITIES),
-        envvar="CI_ORCH_FAIL_ON",
         help="Also fail (exit 1) on a review or gate finding at or above this severity.",
     )(func)

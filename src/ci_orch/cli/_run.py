@@ -1,4 +1,5 @@
-"""The one place where results and errors become exit codes (DESIGN.md, exit codes)."""
+"""Where errors, interrupts and crashes become exit codes; a run's own verdict is decided
+in ci_orch.verdict and arrives here as a number."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, Protocol
+from typing import TYPE_CHECKING, ParamSpec, Protocol
 
 import click
 
 from ci_orch.crashlog import write_crash_log
-from ci_orch.egress import streams
-from ci_orch.egress.filter import Egress
 from ci_orch.errors import CiOrchError, ExitCode
+
+if TYPE_CHECKING:
+    from ci_orch.egress.filter import Egress
 
 P = ParamSpec("P")
 log = logging.getLogger("ci_orch")
@@ -27,6 +29,10 @@ def configure_logging(verbose: int, egress: Egress | None = None) -> None:
     Installed before any command runs, with the keys of the environment; `egress` is the
     filter to use when the caller has one already.
     """
+    # Imported here, not at the top: `ci-orch --version` must not load the secret engine.
+    from ci_orch.egress import streams
+    from ci_orch.egress.filter import Egress
+
     egress = egress or Egress.build(None, os.environ)
     streams.wrap_streams(egress)
     level = logging.WARNING - 10 * min(verbose, 2)
@@ -58,6 +64,10 @@ def exits(func: Callable[P, int | _Ran]) -> Callable[P, None]:
         except KeyboardInterrupt:
             click.echo("ci-orch: interrupted", err=True)
             code = ExitCode.INTERRUPTED
+        except BrokenPipeError:  # `ci-orch plan ... | head`: the reader has what it wanted
+            # Python's advice for EPIPE: point stdout at devnull so the exit flush is quiet.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = ExitCode.OK
         except Exception as exc:  # a bug of ours; the message may hold data, so only at DEBUG
             log.debug("internal error", exc_info=True)
             crash = write_crash_log(_report_dir(kwargs), exc)
