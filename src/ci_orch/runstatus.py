@@ -37,6 +37,31 @@ class _Outcome(Protocol):
     @property
     def repairs(self) -> int: ...
 
+    @property
+    def reason(self) -> str: ...
+
+
+class _Attempt(Protocol):
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+
+class _Result(Protocol):
+    @property
+    def outcomes(self) -> Sequence[_Outcome]: ...
+
+    @property
+    def attempts(self) -> Sequence[_Attempt]: ...
+
+    @property
+    def added_lines_sent(self) -> int: ...
+
+    @property
+    def status(self) -> str: ...
+
 
 def run_status(outcomes: Sequence[_Outcome], *, cancelled: bool = False) -> RunStatus:
     if cancelled:
@@ -63,3 +88,32 @@ def stop_reason(exc: BudgetExhausted | DeadlineExceeded) -> str | None:
     if isinstance(exc, BudgetExhausted) and exc.scope != "shared":
         return None
     return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+
+
+def why_not_complete(r: _Result) -> str:
+    """A few words for the verdict's title: '' for a complete run, else the main cause
+    ("2 provider(s) down", "budget exhausted") and, when partial, how much was reviewed."""
+    if r.status in ("complete", "skipped"):
+        return ""
+    missed = [o for o in r.outcomes if o.status != "ok"]
+    cause = _cause([o.reason for o in missed], r.attempts)
+    if r.status == "partial":
+        total = r.added_lines_sent + sum(len(o.chunk.added_lines) for o in missed)
+        return f"{cause}; {r.added_lines_sent} of {total} added lines reviewed"
+    return cause
+
+
+def _cause(reasons: Sequence[str], attempts: Sequence[_Attempt]) -> str:
+    if any("BudgetExhausted" in r or "budget" in r.lower() for r in reasons):
+        return "budget exhausted"
+    if any("DeadlineExceeded" in r for r in reasons):
+        return "deadline reached"
+    if reasons and all(r == "cancelled" for r in reasons):
+        return "cancelled"
+    answered = {a.provider for a in attempts if a.outcome == "ok"}
+    down = {a.provider for a in attempts if a.outcome == "error"} - answered
+    if down:
+        return f"{len(down)} provider(s) down"
+    if any(a.outcome == "skipped" for a in attempts):
+        return "no eligible provider"
+    return "unreadable answers" if any("unreadable" in r for r in reasons) else "not answered"

@@ -36,8 +36,8 @@ from ci_orch.report.build import build_report
 from ci_orch.report.directory import writable_dir
 from ci_orch.report.model import RunReport
 from ci_orch.report.write import write_reports
-from ci_orch.review.why import why_not_complete
 from ci_orch.routing.preflight import validate
+from ci_orch.runstatus import why_not_complete
 from ci_orch.telemetry import capturing, record_run
 from ci_orch.verdict import Outcome, Verdict, decide
 

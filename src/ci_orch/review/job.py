@@ -37,8 +37,8 @@ from ci_orch.review.instructions import load_instructions
 from ci_orch.review.pipeline import ReviewResult, review_target, run_review
 from ci_orch.review.progress import Progress
 from ci_orch.review.prompts import PromptSettings
-from ci_orch.review.why import why_not_complete
 from ci_orch.routing.preflight import validate
+from ci_orch.runstatus import why_not_complete
 from ci_orch.telemetry import capturing, record_run
 from ci_orch.verdict import Outcome, Verdict, decide
 
