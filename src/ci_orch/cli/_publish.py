@@ -2,7 +2,7 @@
 
 In GitHub Actions every command first masks secret values (`::add-mask::`) and prints
 model- or author-written text between `::stop-commands::` markers, so that text cannot
-issue workflow commands (PLATFORMS.md item 5).
+issue workflow commands.
 """
 
 from __future__ import annotations

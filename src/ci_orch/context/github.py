@@ -61,7 +61,7 @@ def _pull_request(payload: Mapping[str, Any], event: str) -> dict[str, Any]:
     base_repo = _get(pr, "base", "repo", "full_name")
     return {
         "number": number,
-        # pull_request.head.sha, never GITHUB_SHA: that is the test merge commit (PLATFORMS.md 2).
+        # pull_request.head.sha, never GITHUB_SHA: that is the test merge commit.
         "head_sha": _need(payload, event, "pull_request", "head", "sha"),
         "base_sha": _need(payload, event, "pull_request", "base", "sha"),
         "is_fork": bool(head_repo and base_repo and head_repo != base_repo),

@@ -2,7 +2,7 @@
 
 The runner passes every input as `INPUT_<NAME>` upper-cased with hyphens kept
 (`INPUT_GITHUB-TOKEN`, `INPUT_MAX-COST-PER-RUN`): not valid shell names, so they are read
-from the environment directly (PLATFORMS.md item 11). An empty input means "not set".
+from the environment directly. An empty input means "not set".
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Publishing without the REST API: workflow-command annotations and the step summary.
 
-Used for fork PRs and read-only tokens (PLATFORMS.md item 4), where the token cannot write
+Used for fork PRs and read-only tokens, where the token cannot write
 checks, reviews or comments. GitHub shows at most 10 annotations per level (error, warning,
 notice) per step and silently drops the rest (item 5), so we choose which 10: the most
 severe of each level, and say in the log and the step summary how many were left out.

@@ -1,7 +1,7 @@
 """The check run: on the PR's head commit, `failure` when the gate blocks, with annotations.
 
 - Attached to `context.head_sha`, which for `pull_request` events is
-  `pull_request.head.sha`, never the merge commit in GITHUB_SHA (PLATFORMS.md item 2).
+  `pull_request.head.sha`, never the merge commit in GITHUB_SHA.
 - Conclusion and title are the run's one verdict (report.verdict, decided before anything
   was written): `failure` whenever the exit code is not 0, `neutral` with a title that
   says what happened for a review that failed or was partial under fail-open, `cancelled`,

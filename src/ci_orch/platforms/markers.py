@@ -2,7 +2,7 @@
 
 Both platforms render HTML comments invisibly. The summary carries `summary_marker(task)`; every
 inline comment carries the finding's fingerprint (reviewdog's `<!-- __reviewdog__:... -->`
-idea, PLATFORMS.md item 9). A marker is only trusted on a comment written by our own
+idea). A marker is only trusted on a comment written by our own
 account: anyone can paste the text of a marker.
 """
 

@@ -1,6 +1,6 @@
 """`publish`: the one call the commands make after every report file is written.
 
-Publishing degrades, it never fails a run on its own (STYLE.md 9): a publisher that cannot
+Publishing degrades, it never fails a run on its own: a publisher that cannot
 post is reported as an error, and its fallback (workflow-command annotations on GitHub)
 still runs. Whether an error changes the exit code is the caller's decision
 (`policy.fail_open`, cli/_publish.py). A missing permission is a warning, not an error:

@@ -4,10 +4,10 @@
 - GitHub, with a token and not a fork PR: the REST publisher (check run, review, summary
   comment) plus the step summary; if the REST publisher says the token lacks a permission
   (`PermissionMissing`), the workflow-command annotations stand in for it.
-- GitHub fork PR or no token: annotations and the step summary only (PLATFORMS.md item 4:
-  the token is read-only and secrets are absent on fork PRs).
+- GitHub fork PR or no token: annotations and the step summary only, since a fork PR's
+  token is read-only and its secrets are absent (not so under `pull_request_target`).
 - GitLab: the GitLab publisher with `CI_ORCH_GITLAB_TOKEN` or `GITLAB_TOKEN` (a project or
-  group access token with `api` scope; `CI_JOB_TOKEN` cannot post notes, item 14).
+  group access token with `api` scope; `CI_JOB_TOKEN` cannot post notes).
 - local: nothing more (the CLI has printed the summary).
 `github` / `gitlab` force a platform; `local` and `none` publish nothing.
 
