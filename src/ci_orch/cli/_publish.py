@@ -97,7 +97,7 @@ def publish_run(
     if platform not in ("local", "none"):
         _publish(report, changes, report_dir, platform, summary_md)
     if last_line:  # the job log ends on the verdict, unless stdout is a machine format
-        click.echo(f"ci-orch: {report.task} {report.status}: {report.verdict.title}", err=True)
+        click.echo(f"ci-orch: {report.verdict.title}", err=True)
     return report.exit_code
 
 
