@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/gate_bench.py
 	$(BIN)/python bench/secrets_bench.py
 	$(BIN)/python bench/egress_bench.py
+	$(BIN)/python bench/incremental_bench.py
 	$(BIN)/python bench/eval_replay.py
 	$(BIN)/python bench/eval_compare_bench.py
 	$(BIN)/python bench/spend_aggregate.py

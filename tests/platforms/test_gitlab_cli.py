@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ci_orch.cli import cli
-from ci_orch.platforms.markers import SUMMARY_MARKER, summary_marker
+from ci_orch.platforms.markers import SUMMARY_MARKER, sections_in
 from tests.conftest import GitRepo
 from tests.platforms.fake_gitlab import FakeGitLab, Running
 from tests.platforms.test_gitlab_support import DIFF
@@ -30,7 +30,7 @@ def gitlab_env(fake: FakeGitLab, api_url: str, workdir: Path, base: str) -> dict
     }
 
 
-def test_review_and_gate_each_keep_one_note(
+def test_review_and_gate_share_one_note(
     tmp_path: Path, git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     git_repo.write("README.md", "base\n")
@@ -49,6 +49,7 @@ def test_review_and_gate_each_keep_one_note(
                                            str(tmp_path / command)], env=env)
                 assert done.exit_code == 0, done.output
                 assert "published to gitlab" in done.output
-    firsts = sorted(n["body"].split("\n", 1)[0] for n in fake.notes())
-    assert firsts == [SUMMARY_MARKER, summary_marker("gate")]
-    assert len(fake.calls("PUT", "")) == 2  # the second round updated both in place
+    firsts = [n["body"].split("\n", 1)[0] for n in fake.notes()]
+    assert firsts == [SUMMARY_MARKER]  # one summary note, a section per job
+    assert set(sections_in(fake.notes()[0]["body"])) == {"review", "gate"}
+    assert len(fake.calls("PUT", "")) == 3  # each later run updated it in place

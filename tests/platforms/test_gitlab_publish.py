@@ -18,6 +18,7 @@ from ci_orch.platforms.markers import (
     SUMMARY_MARKER,
     finding_marker,
     fingerprints_in,
+    sections_in,
     summary_marker,
 )
 from tests.platforms.fake_gitlab import FakeGitLab, Running
@@ -35,6 +36,26 @@ from tests.platforms.test_gitlab_support import (
 from tests.test_inert_text import assert_inert
 
 
+class Racing(FakeGitLab):
+    """Once armed, the first read after our next write finds an older copy written over it."""
+
+    stale: str | None = None
+    puts_before = 0
+
+    def notes(self) -> list[dict[str, Any]]:
+        found = super().notes()
+        if self.stale is not None and len(self.calls("PUT", "")) > self.puts_before:
+            for note in found:
+                if str(note["body"]).startswith(SUMMARY_MARKER):
+                    note["body"], self.stale = self.stale, None
+        return found
+
+
+def review_text(body: str) -> str:
+    """The review's section without its hidden state marker."""
+    return sections_in(body)["review"].split("\n\n<!-- ci-orch:state:")[0]
+
+
 def summaries(fake: FakeGitLab) -> list[dict[str, Any]]:
     return [n for n in fake.notes() if SUMMARY_MARKER in str(n["body"])]
 
@@ -50,7 +71,9 @@ def test_a_second_run_posts_nothing_new_and_updates_the_summary() -> None:
     assert second.skipped == {"duplicate": len(INLINE)}
     assert len(fake.discussions) == threads
     assert len(fake.calls("PUT", "/notes/" + str(summaries(fake)[0]["id"]))) == 1
-    assert [n["body"] for n in summaries(fake)] == [f"{SUMMARY_MARKER}\nrun 2"]
+    [note] = summaries(fake)
+    assert note["body"].startswith(SUMMARY_MARKER)
+    assert review_text(note["body"]) == "run 2"
 
 
 def test_lists_are_read_page_by_page() -> None:
@@ -88,7 +111,7 @@ def test_markers_count_only_on_our_own_notes() -> None:
         outcome = publish(fake, api_url, publication((ADDED,), summary="ours"))
     assert outcome.posted == {"inline": 1, "summary": 1}
     ours = [n for n in summaries(fake) if n["author"]["username"] == "ci-orch-bot"]
-    assert [n["body"] for n in ours] == [f"{SUMMARY_MARKER}\nours"]
+    assert [review_text(n["body"]) for n in ours] == ["ours"]
     assert summaries(fake)[0]["body"] == f"{SUMMARY_MARKER}\nfake summary"  # untouched
 
 
@@ -170,12 +193,14 @@ def test_a_branch_pipeline_posts_nothing() -> None:
 
 
 def test_the_summary_fits_gitlabs_note_limit() -> None:
-    body = summary_body("x" * (NOTE_LIMIT + 10))
-    assert len(body) == NOTE_LIMIT and body.startswith(SUMMARY_MARKER)
-    assert summary_body(f"{SUMMARY_MARKER}\nhi") == f"{SUMMARY_MARKER}\nhi"
+    gate = summary_body(None, "gate", "g" * 5000)
+    body = summary_body(gate, "review", "x" * (NOTE_LIMIT + 10))
+    assert len(body) <= NOTE_LIMIT and body.startswith(SUMMARY_MARKER)
+    assert sections_in(body)["gate"] == "g" * 5000  # the other job's section is never cut
+    assert sections_in(summary_body(None, "review", "hi")) == {"review": "hi"}
 
 
-def test_the_gate_job_keeps_its_own_note_beside_the_reviews() -> None:
+def test_the_gate_job_sets_its_own_section_of_the_one_summary_note() -> None:
     fake = FakeGitLab(DIFF)
     review = publication((ADDED,), summary="review summary")
     gate_report = review.report.model_copy(update={"task": "gate", "findings": ()})
@@ -184,11 +209,40 @@ def test_the_gate_job_keeps_its_own_note_beside_the_reviews() -> None:
         publish(fake, api_url, review)
         outcome = publish(fake, api_url, gate)
         again = publish(fake, api_url, gate)
-    assert outcome.posted == {"summary": 1} and outcome.resolved == 0
+    assert outcome.updated == {"summary": 1} and outcome.resolved == 0
     assert again.updated == {"summary": 1}
-    bodies_now = sorted(str(n["body"]) for n in fake.notes() if "ci-orch:summary" in n["body"])
-    assert bodies_now == [f"{SUMMARY_MARKER}\nreview summary",
-                          f"{summary_marker('gate')}\ngate summary"]
+    [note] = [n for n in fake.notes() if "ci-orch:summary" in n["body"]]
+    assert sections_in(note["body"])["gate"] == "gate summary"
+    assert review_text(note["body"]) == "review summary"
+
+
+def test_a_legacy_per_task_note_is_left_alone() -> None:
+    fake = FakeGitLab(DIFF)
+    legacy = f"{summary_marker('gate')}\nold gate summary"
+    with Running(fake) as api_url:
+        me = publish(fake, api_url, publication((ADDED,), summary="review"))
+        assert me.posted.get("summary") == 1
+        fake.add_note("glpat-bot", legacy)
+        publish(fake, api_url, publication((ADDED,), summary="review again"))
+    assert [n["body"] for n in fake.notes() if n["body"].startswith(legacy)] == [legacy]
+
+
+def test_a_concurrent_writer_that_drops_our_section_is_merged_once_more() -> None:
+    review = publication((ADDED,), summary="review summary")
+    gate = replace(review, report=review.report.model_copy(update={"task": "gate",
+                                                                   "findings": ()}),
+                   summary_md="gate summary")
+    fake = Racing(DIFF)
+    with Running(fake) as api_url:
+        publish(fake, api_url, review)
+        [note] = summaries(fake)
+        # A concurrent review job read the note before our write and writes it back after.
+        fake.stale, fake.puts_before = str(note["body"]), len(fake.calls("PUT", ""))
+        publish(fake, api_url, gate)
+    assert fake.stale is None  # the race happened
+    [note] = summaries(fake)
+    assert sections_in(note["body"])["gate"] == "gate summary"
+    assert review_text(note["body"]) == "review summary"
 
 
 def test_without_versions_the_merge_requests_diff_refs_are_used() -> None:

@@ -3,6 +3,7 @@ gate -> report (files first) -> terminal summary -> publish (--platform)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import get_args
 
@@ -47,6 +48,13 @@ def _profiles(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     help=f"Comma-separated review profiles: {', '.join(PROFILES)}.",
 )
 @fail_on_option
+@click.option(
+    "--full",
+    is_flag=True,
+    envvar="CI_ORCH_FULL_REVIEW",
+    help="Review the whole change, not only what changed since the last review "
+    "(the ci-orch:full-review label does the same).",
+)
 @platform_option
 @exits
 def review(
@@ -57,15 +65,23 @@ def review(
     report_dir: Path | None,
     profiles: tuple[Profile, ...],
     fail_on: str | None,
+    full: bool,
     platform: str,
 ) -> Ran:
     """Review the change with the configured providers; one verdict decides the exit code."""
     from ci_orch.cli._progress import terminal_progress
     from ci_orch.cli._review_view import summary
+    from ci_orch.context.model import PipelineContext
+    from ci_orch.platforms.summary_state import read_review_state
     from ci_orch.review.job import ReviewOptions, run_job
+    from ci_orch.review.state import ReviewState
 
     prelude(config_path)
-    options = ReviewOptions(diff_file, base, head, config_path, report_dir, profiles, fail_on)
+    def last_state(context: PipelineContext) -> ReviewState | None:
+        return read_review_state(platform, context, os.environ)
+
+    options = ReviewOptions(diff_file, base, head, config_path, report_dir, profiles, fail_on,
+                            full=full, state_source=last_state)
     job = run_job(options, progress=terminal_progress())
     echo_untrusted(summary(job))
     directory = report_dir_of(job.files)

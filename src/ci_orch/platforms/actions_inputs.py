@@ -91,6 +91,8 @@ def exported_env(env: Mapping[str, str], inputs: ActionInputs) -> dict[str, str]
         exported["GITHUB_TOKEN"] = token
     if inputs.max_cost_per_run:
         exported["CI_ORCH_MAX_COST_PER_RUN"] = inputs.max_cost_per_run
+    if get_input(env, "full-review").lower() == "true":
+        exported["CI_ORCH_FULL_REVIEW"] = "true"
     for name, variable in KEY_INPUTS.items():
         value = get_input(env, name)
         if value and not env.get(variable):

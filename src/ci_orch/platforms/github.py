@@ -21,6 +21,7 @@ from ci_orch.context.model import PipelineContext
 from ci_orch.platforms.github_client import GitHubClient, Scope, how_to_grant
 from ci_orch.platforms.github_ratelimit import RateLimiter
 from ci_orch.platforms.github_session import Session
+from ci_orch.platforms.github_summary import last_state
 from ci_orch.platforms.interface import (
     PermissionMissing,
     Publication,
@@ -28,6 +29,7 @@ from ci_orch.platforms.interface import (
     PublishError,
     PublishOutcome,
 )
+from ci_orch.review.state import ReviewState
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,18 @@ class GitHubPublisher(Publisher):
         if session.nothing_posted():
             raise _failure(session.errors)
         return session.outcome(self.name)
+
+    def last_review_state(self) -> ReviewState | None:
+        """The state the last review left in our summary comment (read before planning)."""
+        ctx = self.context
+        if not self._token or not ctx.repo or ctx.number is None:
+            return None
+        client = GitHubClient(self._token, self.api_url,
+                              RateLimiter(self.write_interval_s, self._sleep))
+        try:
+            return last_state(client, ctx.repo, ctx.number, whoami(client) or DEFAULT_BOT)
+        finally:
+            client.close()
 
 
 def _failure(errors: list[PublishError]) -> PublishError:

@@ -2,7 +2,8 @@
 
 Comments of ours whose finding is gone are retired only after a complete review: a
 partial run (a provider down, a budget hit) did not look at everything, so a missing
-finding there proves nothing.
+finding there proves nothing. An incremental review looked only at the lines a push
+changed, so the earlier findings elsewhere stay open too.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from typing import TypeVar
 from ci_orch.platforms.github_checks import publish_check
 from ci_orch.platforms.github_client import GitHubClient
 from ci_orch.platforms.github_review import plan_review, summary_section
-from ci_orch.platforms.github_summary import summary_body, upsert_summary
+from ci_orch.platforms.github_summary import section_text, upsert_summary
 from ci_orch.platforms.github_threads import (
     load_existing,
     publish_review,
     resolve_stale,
 )
 from ci_orch.platforms.interface import Publication, PublishError, PublishOutcome
-from ci_orch.platforms.markers import summary_marker
+from ci_orch.platforms.summary_state import state_text, still_open
 from ci_orch.report.model import ReviewFinding
 
 log = logging.getLogger(__name__)
@@ -103,13 +104,13 @@ class Session:
         if posted.review_url:
             self.urls.append(posted.review_url)
         if report.status == "complete":
-            current = {f.fingerprint for f in report.findings}
-            self.resolved += resolve_stale(self.client, self.repo, existing, current, head_sha)
+            self.resolved += resolve_stale(self.client, self.repo, existing,
+                                           still_open(report), head_sha)
 
     def summary(self, number: int, me: str) -> None:
-        marker = summary_marker(self.pub.report.task)
-        body = summary_body(self.pub.summary_md, marker, self.extra)
-        result = upsert_summary(self.client, self.repo, number, me, body, marker)
+        report = self.pub.report
+        text = section_text(self.pub.summary_md, self.extra, state_text(report))
+        result = upsert_summary(self.client, self.repo, number, me, report.task, text)
         (self.posted if result.created else self.updated)["summary"] += 1
         if result.url:
             self.urls.append(result.url)

@@ -1,6 +1,7 @@
 """The one summary comment on the PR, updated in place (PLATFORMS.md items 8 and 9).
 
-Found by paging `GET /issues/{n}/comments` for the task's marker on a comment by our own
+Each task (gate, review, generate) sets its own section of it (markers.py).
+Found by paging `GET /issues/{n}/comments` for the marker on a comment by our own
 account (a marker pasted by someone else does not count), then `PATCH`ed; posted when there
 is none. The body stays below GitHub's 65,536-character limit, cut with a note.
 """
@@ -13,7 +14,14 @@ from typing import Any
 from ci_orch.platforms.github_client import GitHubClient, Scope
 from ci_orch.platforms.github_text import BODY_LIMIT, trim
 from ci_orch.platforms.github_threads import author
-from ci_orch.platforms.markers import is_summary
+from ci_orch.platforms.markers import (
+    SUMMARY_MARKER,
+    is_summary,
+    sections_in,
+    with_section,
+)
+from ci_orch.platforms.summary_state import state_from_summary
+from ci_orch.review.state import ReviewState
 
 # PR conversation comments are issue comments; GitHub accepts `pull-requests: write` for
 # them on pull requests (docs.github.com "Create an issue comment", fine-grained access).
@@ -26,10 +34,15 @@ class SummaryResult:
     url: str | None
 
 
-def summary_body(summary_md: str, marker: str, extra: str = "") -> str:
-    text = "\n\n".join(part for part in (summary_md.rstrip(), extra) if part)
+def section_text(summary_md: str, extra: str = "", state: str = "") -> str:
+    """This task's part of the one summary: its summary.md, what the review could not carry,
+    and (the review only) the hidden state the next run builds on."""
+    return "\n\n".join(part for part in (summary_md.rstrip(), extra, state) if part)
+
+
+def summary_body(old_body: str | None, task: str, text: str) -> str:
     # The marker goes last and is never cut: it is how the next run finds this comment.
-    return trim(text, BODY_LIMIT - len(marker) - 2) + "\n\n" + marker
+    return with_section(old_body, task, text, limit=BODY_LIMIT, fit=trim, marker_last=True)
 
 
 def find_summary(client: GitHubClient, repo: str, number: int,
@@ -44,8 +57,23 @@ def find_summary(client: GitHubClient, repo: str, number: int,
 
 
 def upsert_summary(client: GitHubClient, repo: str, number: int, me: str,
-                   body: str, marker: str) -> SummaryResult:
-    old = find_summary(client, repo, number, me, marker)
+                   task: str, text: str) -> SummaryResult:
+    """Set `task`'s section of the one summary comment. GitHub has no conditional write, so
+    the comment is read back: if a concurrent job wrote an older copy over ours, our section
+    is merged into what is there now and written once more."""
+    result = _write(client, repo, number, me, task, text)
+    now = find_summary(client, repo, number, me, SUMMARY_MARKER)
+    mine = sections_in(summary_body(None, task, text)).get(task)
+    if now is not None and sections_in(str(now.get("body") or "")).get(task) != mine:
+        again = _write(client, repo, number, me, task, text)
+        return SummaryResult(result.created, again.url or result.url)
+    return result
+
+
+def _write(client: GitHubClient, repo: str, number: int, me: str, task: str,
+           text: str) -> SummaryResult:
+    old = find_summary(client, repo, number, me, SUMMARY_MARKER)
+    body = summary_body(str(old.get("body") or "") if old else None, task, text)
     if old is not None:
         _, data = client.request("PATCH", f"/repos/{repo}/issues/comments/{old['id']}",
                                  SUMMARY, body={"body": body})
@@ -53,6 +81,12 @@ def upsert_summary(client: GitHubClient, repo: str, number: int, me: str,
     _, data = client.request("POST", f"/repos/{repo}/issues/{number}/comments", SUMMARY,
                              body={"body": body})
     return _result(True, data)
+
+
+def last_state(client: GitHubClient, repo: str, number: int, me: str) -> ReviewState | None:
+    """The state the last review left in our summary comment, if there is one."""
+    found = find_summary(client, repo, number, me, SUMMARY_MARKER)
+    return state_from_summary(str(found.get("body") or "")) if found else None
 
 
 def _result(created: bool, data: Any) -> SummaryResult:

@@ -23,14 +23,21 @@ from ci_orch.platforms.interface import (
     PublishError,
     PublishOutcome,
 )
-from ci_orch.platforms.markers import SUMMARY_MARKER, summary_marker
+from ci_orch.platforms.markers import (
+    SUMMARY_MARKER,
+    fingerprints_in,
+    sections_in,
+    with_section,
+)
+from ci_orch.platforms.summary_state import state_from_summary, state_text, still_open
+from ci_orch.review.state import ReviewState
 
 log = logging.getLogger(__name__)
 
 TOKEN_VARIABLES = ("CI_ORCH_GITLAB_TOKEN", "GITLAB_TOKEN")
 NOTE_LIMIT = 1_000_000  # GitLab's note body limit (PLATFORMS.md item 15)
-# `ci-orch gate` runs beside `ci-orch review` in the same MR pipeline; its gate-only summary
-# gets a note of its own instead of overwriting the review's (last writer would win).
+# `ci-orch gate` runs beside `ci-orch review` in the same MR pipeline: each sets its own
+# section of the one summary note, so neither overwrites the other's.
 
 
 def gitlab_token(env: Mapping[str, str], variable: str | None = None) -> str:
@@ -93,14 +100,29 @@ class GitLabPublisher(Publisher):
         report = publication.report
         if report.status == "complete" and report.task == "review":
             # A partial run may have missed a finding that is still there, and another task's
-            # findings say nothing about the review's: resolve nothing then.
-            poster.resolve_gone(findings, ours, tally)
+            # findings say nothing about the review's: resolve nothing then. An increment
+            # looked only at the lines a push changed: threads of findings elsewhere stay.
+            kept = still_open(report) - {f.fingerprint for f in findings}
+            poster.resolve_gone(findings, [t for t in ours if not fingerprints_in(t.body) & kept],
+                                tally)
+
+    def last_review_state(self) -> ReviewState | None:
+        """The state the last review left in our summary note (read before planning)."""
+        ctx = self._context
+        project = ctx.project_id or ctx.repo
+        if ctx.number is None or not project:
+            return None
+        client = GitLabClient(self._api_url, self._token, project, ctx.number,
+                              sleep=self._sleep, per_page=self._per_page)
+        note = _own_summary(client.notes(), client.user_id())
+        return state_from_summary(note.body) if note else None
 
     def _summary(self, client: GitLabClient, me: int, publication: Publication,
                  tally: Tally) -> str:
-        marker = summary_marker(publication.report.task)
+        report = publication.report
+        text = "\n\n".join(p for p in (publication.summary_md.rstrip(), state_text(report)) if p)
         try:
-            return self._upsert_summary(client, me, publication.summary_md, marker)
+            return self._upsert_summary(client, me, report.task, text)
         except PermissionMissing:
             raise
         except PublishError as exc:
@@ -119,15 +141,25 @@ class GitLabPublisher(Publisher):
             f"({reviewed[:12]}): findings are posted on their files, not on lines")
         return False
 
-    def _upsert_summary(self, client: GitLabClient, me: int, summary_md: str,
-                        marker: str) -> str:
-        body = summary_body(summary_md, marker)
-        existing = _own_summary(client.notes(), me, marker)
-        if existing is None:
-            client.create_note(body)
-            return "posted"
-        client.update_note(existing.id, body)
-        return "updated"
+    def _upsert_summary(self, client: GitLabClient, me: int, task: str, text: str) -> str:
+        """Set `task`'s section of the one summary note; read back once, and merged and written
+        again if a concurrent job of the pipeline wrote an older copy over it."""
+        done = _write_section(client, me, task, text)
+        now = _own_summary(client.notes(), me)
+        mine = sections_in(summary_body(None, task, text)).get(task)
+        if now is not None and sections_in(now.body).get(task) != mine:
+            _write_section(client, me, task, text)
+        return done
+
+
+def _write_section(client: GitLabClient, me: int, task: str, text: str) -> str:
+    existing = _own_summary(client.notes(), me)
+    body = summary_body(existing.body if existing else None, task, text)
+    if existing is None:
+        client.create_note(body)
+        return "posted"
+    client.update_note(existing.id, body)
+    return "updated"
 
 
 def _outcome(name: str, tally: Tally, summary: str) -> PublishOutcome:
@@ -140,24 +172,28 @@ def _outcome(name: str, tally: Tally, summary: str) -> PublishOutcome:
                           resolved=tally.resolved, warnings=tuple(tally.warnings))
 
 
-def _own_summary(notes: list[Note], me: int, marker: str) -> Note | None:
-    """The oldest summary of ours: anyone can paste a marker, only our author counts."""
-    return next((n for n in notes if n.author_id == me and _first_line(n.body) == marker),
-                None)
+def _own_summary(notes: list[Note], me: int) -> Note | None:
+    """The oldest summary of ours: anyone can paste a marker, only our author counts. The
+    per-task notes of older versions carry other markers and are left alone."""
+    return next((n for n in notes
+                 if n.author_id == me and _first_line(n.body) == SUMMARY_MARKER), None)
 
 
 def _first_line(body: str) -> str:
     return body.split("\n", 1)[0].strip()
 
 
-def summary_body(summary_md: str, marker: str = SUMMARY_MARKER) -> str:
-    """The marker on the first line (the publisher finds its note by it), then the text."""
-    text = summary_md.replace(marker, "").lstrip("\n")
-    body = f"{marker}\n{text}"
-    if len(body) <= NOTE_LIMIT:
-        return body
+def summary_body(old_body: str | None, task: str, text: str) -> str:
+    """The marker on the first line (the publisher finds its note by it), then each task's
+    section: `task`'s set to `text`, the others as `old_body` has them."""
+    return with_section(old_body, task, text, limit=NOTE_LIMIT, fit=_fit)
+
+
+def _fit(text: str, room: int) -> str:
+    if len(text) <= room:
+        return text
     cut = "\n\n_(Summary cut to GitLab's note limit; the full text is in summary.md.)_"
-    return body[: NOTE_LIMIT - len(cut)] + cut
+    return text[: room - len(cut)] + cut
 
 
 __all__ = ["GitLabPublisher", "gitlab_token"]

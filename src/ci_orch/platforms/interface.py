@@ -15,6 +15,7 @@ from pathlib import Path
 from ci_orch.diff.model import Diff
 from ci_orch.errors import CiOrchError, ExitCode
 from ci_orch.report.model import RunReport
+from ci_orch.review.state import ReviewState
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +63,8 @@ class Publisher(ABC):
     @abstractmethod
     def publish(self, publication: Publication) -> PublishOutcome:
         """Post the run. Raises `PublishError` only when nothing useful could be posted."""
+
+    def last_review_state(self) -> ReviewState | None:
+        """What the last review of this PR left in its summary (the head it reviewed, the
+        findings still open), for an incremental review; None where nothing is kept."""
+        return None

@@ -20,6 +20,7 @@ from ci_orch.report.model import (
     Coverage,
     Gate,
     GateFinding,
+    Increment,
     ReviewFinding,
     RunContext,
     RunReport,
@@ -54,6 +55,7 @@ def build_report(
     repairs: int = 0,
     notes: Sequence[str] = (),
     task: str = "review",
+    increment: Increment | None = None,
 ) -> RunReport:
     """`plan=None` when the run stopped before planning; `gate=None` when it never ran."""
     calls = tuple(call_of(a) for a in attempts)
@@ -79,6 +81,7 @@ def build_report(
         "repairs": repairs,
         "gate": gate_of(gate),
         "redactions": {k: v for k, v in sorted((redactions or {}).items()) if v},
+        "increment": increment,
     })
 
 

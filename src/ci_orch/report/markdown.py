@@ -48,6 +48,7 @@ def _headline(r: RunReport) -> list[str]:
         f"- **Coverage:** {cov.added_lines_sent} of {cov.added_lines_total} added lines "
         f"reviewed{share}",
         f"- **Cost:** {usd(r.cost.total_usd)} (cache saved {usd(r.cost.saved_by_cache_usd)})",
+        *_scope(r),
     ]
     lines = [
         f"## ci-orch {r.task}: {r.status}",
@@ -69,6 +70,17 @@ def _headline(r: RunReport) -> list[str]:
     lines.append("")
     lines += [f"> {inline(note, 500)}" for note in r.notes]
     return [*lines, ""] if r.notes else lines
+
+
+def _scope(r: RunReport) -> list[str]:
+    inc = r.increment
+    if inc is None:
+        return []
+    if inc.mode == "full":
+        why = f" ({inline(inc.reason, 200)})" if inc.reason else ""
+        return [f"- **Scope:** full review{why}"]
+    return [f"- **Scope:** what changed since {inline((inc.since_sha or '')[:12], 20)}; "
+            f"{len(inc.kept)} earlier findings on untouched code stay open"]
 
 
 def _gate(r: RunReport) -> list[str]:

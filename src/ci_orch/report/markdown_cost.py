@@ -52,9 +52,30 @@ def cost_section(report: RunReport) -> list[str]:
     else:
         out += ["No provider was called.", ""]
     out += [_caps(cost), ""]
+    out += increment_lines(report)
     out += _skipped(report)
     out += pie(cost)
     return out
+
+
+def increment_lines(report: RunReport) -> list[str]:
+    """Full or incremental, and what the increment saved against a full review (both sides
+    estimated by the planner, so they compare like with like)."""
+    inc = report.increment
+    if inc is None:
+        return []
+    if inc.mode == "full":
+        why = f": {inline(inc.reason, 200)}" if inc.reason else ""
+        return [f"Full review{why}.", ""]
+    since = inline((inc.since_sha or "")[:12], 20)
+    kept = len(inc.kept)
+    return [
+        f"Incremental review since {since}: {inc.added_lines_reviewed:,} of "
+        f"{inc.added_lines_total:,} added lines sent. Estimated input cost "
+        f"{usd(inc.increment_estimate_usd)} against {usd(inc.full_estimate_usd)} for a full "
+        f"review: **{usd(inc.saved_usd)} saved**. {kept} earlier finding"
+        f"{'' if kept == 1 else 's'} outside the increment stay{'s' if kept == 1 else ''} "
+        "open (add the ci-orch:full-review label to review everything).", ""]
 
 
 def _caps(cost: Cost) -> str:

@@ -168,6 +168,36 @@ class Gate(_Out):
     )
 
 
+class KeptFinding(_Out):
+    """An open finding of an earlier run on lines this increment did not touch."""
+
+    fingerprint: str
+    path: str
+    side: Literal["LEFT", "RIGHT"] = "RIGHT"
+    start_line: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+
+
+class Increment(_Out):
+    """Whether the run reviewed the whole change or only what changed since the last review."""
+
+    mode: Literal["full", "incremental"]
+    reason: str = Field("", description="why a full review (none to build on, a rebase, asked)")
+    since_sha: str | None = Field(None, description="the last reviewed head, when incremental")
+    added_lines_total: int = Field(0, ge=0, description="added lines of the whole change")
+    added_lines_reviewed: int = Field(0, ge=0, description="added lines sent this run")
+    kept: tuple[KeptFinding, ...] = Field(
+        (), description="open findings outside the increment: they stay open, not re-checked")
+    full_estimate_usd: float = Field(0.0, ge=0, description="estimated input cost of a full "
+                                     "review of the change (the plan estimator)")
+    increment_estimate_usd: float = Field(0.0, ge=0, description="the same estimate for what "
+                                          "was sent")
+
+    @property
+    def saved_usd(self) -> float:
+        return max(self.full_estimate_usd - self.increment_estimate_usd, 0.0)
+
+
 class RunVerdict(_Out):
     """The run's one decision, as every surface shows it (ci_orch.verdict)."""
 
@@ -198,6 +228,8 @@ class RunReport(_Out):
     redactions: dict[str, int] = Field(
         default_factory=dict, description="values withheld from prompts, counted by kind"
     )
+    increment: Increment | None = Field(
+        None, description="full or incremental review, and what the increment saved")
 
 
 def json_schema() -> dict[str, object]:

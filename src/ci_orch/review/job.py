@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,20 +23,24 @@ from ci_orch.config.model import Config
 from ci_orch.config.sections import Profile
 from ci_orch.config.trust import load_trusted_config
 from ci_orch.context import Changes, load_changes
+from ci_orch.context.model import PipelineContext
 from ci_orch.egress.filter import Egress
 from ci_orch.gate import run_gate
-from ci_orch.ledger.fallback import LedgerUnavailable, open_run_ledger
+from ci_orch.ledger.fallback import FallbackLedger, LedgerUnavailable, open_run_ledger
 from ci_orch.plan.estimate import default_target
 from ci_orch.plan.planner import plan_review
 from ci_orch.providers.registry import build_provider, missing_key
 from ci_orch.report.build import author_blocking, build_report
 from ci_orch.report.directory import writable_dir
-from ci_orch.report.model import RunReport
+from ci_orch.report.model import Increment, RunReport
 from ci_orch.report.write import write_reports
+from ci_orch.review.increment import Scope
+from ci_orch.review.incremental_job import increment_of, next_state, remember, scope_for
 from ci_orch.review.instructions import load_instructions
 from ci_orch.review.pipeline import ReviewResult, review_target, run_review
 from ci_orch.review.progress import Progress
 from ci_orch.review.prompts import PromptSettings
+from ci_orch.review.state import ReviewState
 from ci_orch.routing.preflight import validate
 from ci_orch.runstatus import why_not_complete
 from ci_orch.telemetry import capturing, record_run
@@ -55,6 +59,12 @@ class ReviewOptions:
     report_dir: Path | None = None
     profiles: tuple[Profile, ...] = ()
     fail_on: str | None = None  # a severity: review or gate findings at or above it fail
+    full: bool = False  # review the whole change even when an increment would do
+    # What the last review of this PR left (read back from the platform by the caller);
+    # None: the ledger's copy, if any, is used.
+    state: ReviewState | None = None
+    # Reads that state from the platform once the PR is known (the publisher's side).
+    state_source: Callable[[PipelineContext], ReviewState | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,12 +109,14 @@ def run_job(
     with on_signals(Cancellation()) as cancel, capturing(config) as content:
         work = _review(changes, config, options, env, progress, run_id, cancel, egress)
         try:
-            result = asyncio.run(work)
+            result, scope = asyncio.run(work)
         except LedgerUnavailable as exc:  # at start, with policy.ledger_required
             down = (*notices, str(exc))
             return _finish(*_skipped(changes, config, options, started, down, LEDGER),
                            changes, directory, egress)
-        reviewed = _reviewed(changes, config, options, result, started, cancel.signum, notices)
+        increment = increment_of(scope, changes, config)
+        reviewed = _reviewed(changes, config, options, result, started, cancel.signum, notices,
+                             increment)
         job = _finish(*reviewed, changes, directory, egress)
     record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
     return job
@@ -119,8 +131,13 @@ async def _review(
     run_id: str,
     cancel: Cancellation,
     egress: Egress,
-) -> ReviewResult:
+) -> tuple[ReviewResult, Scope]:
     ledger = await open_run_ledger(config.ledger.url, required=config.policy.ledger_required)
+    try:
+        scope = await _scope(changes, options, env, ledger)
+    except BaseException:
+        await ledger.aclose()
+        raise
     providers = {p.id: build_provider(p, env) for p in config.providers}
     settings = PromptSettings(
         profiles=options.profiles or config.review.profiles,
@@ -139,12 +156,23 @@ async def _review(
             progress=progress,
             cancel=cancel,
             egress=egress,
+            touched=scope.touched if scope.incremental else None,
         )
-        return dataclasses.replace(result, notes=(*result.notes, *ledger.notes()))
+        await remember(ledger, changes, next_state(changes, result, scope))
+        return dataclasses.replace(result, notes=(*result.notes, *ledger.notes())), scope
     finally:
         await ledger.aclose()
         for provider in providers.values():
             await provider.aclose()
+
+
+async def _scope(changes: Changes, options: ReviewOptions, env: Mapping[str, str],
+                 ledger: FallbackLedger) -> Scope:
+    state = options.state
+    if state is None and options.state_source is not None and not options.full:
+        state = options.state_source(changes.context)
+    return await scope_for(changes, full_flag=options.full, state=state, env=env,
+                           ledger=ledger)
 
 
 def _reviewed(
@@ -155,6 +183,7 @@ def _reviewed(
     started: datetime,
     signum: int | None,
     notices: tuple[str, ...],
+    increment: Increment | None = None,
 ) -> tuple[RunReport, Verdict]:
     outcome = Outcome(
         task="review",
@@ -184,6 +213,7 @@ def _reviewed(
         findings_omitted=r.findings_dropped,
         redactions=r.redactions.counts,
         repairs=r.repairs,
+        increment=increment,
         notes=(
             *notices,
             *r.notes,

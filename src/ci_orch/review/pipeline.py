@@ -31,6 +31,7 @@ from ci_orch.plan.model import Chunk, Plan
 from ci_orch.plan.planner import Target, plan_review
 from ci_orch.providers.interface import Provider
 from ci_orch.review.chunks import ChunkOutcome, review_chunk
+from ci_orch.review.increment import Touched, narrow
 from ci_orch.review.placement import PlacedFinding, merge_findings
 from ci_orch.review.progress import Progress, Silent
 from ci_orch.review.prompts import PromptSettings, review_request
@@ -79,8 +80,10 @@ async def run_review(
     progress: Progress | None = None,
     cancel: Cancellation | None = None,
     egress: Egress | None = None,
+    touched: Touched | None = None,
 ) -> ReviewResult:
-    """Review `changes`; on cancellation, what was answered so far, status `cancelled`."""
+    """Review `changes` (only its `touched` added lines, when given: an increment); on
+    cancellation, what was answered so far, status `cancelled`."""
     progress = progress or Silent()
     cancel = cancel or Cancellation()
     egress = egress or Egress.build(config, env or {})
@@ -88,6 +91,10 @@ async def run_review(
     redactor = egress.redactor
     redacted, _ = redact_diff(changes.diff, redactor)
     sendable = dataclasses.replace(changes, context=redact_context(changes.context, redactor))
+    sent = None
+    if touched is not None:
+        redacted = narrow(redacted, touched, context=config.review.chunking.context_lines)
+        sent = redacted.line_map()
     plan = plan_review(
         redacted,
         review_target(config),
@@ -106,7 +113,10 @@ async def run_review(
     finally:
         progress.close()
         await router.release_holds()  # a safety net: cancelled calls release their own
-    reported = [(o.provider or "?", f) for o in outcomes if o.review for f in o.review.findings]
+    reported = [(o.provider or "?", f) for o in outcomes if o.review for f in o.review.findings
+                # An increment showed the model a few lines: a finding elsewhere is not
+                # grounded in what it saw, and the earlier findings there stay as they are.
+                if sent is None or sent.contains(f.path, f.start_line, f.side)]
     placed, dropped = merge_findings(reported, changes.diff, cap=config.review.max_findings)
     # Model text is untrusted output: what it says is published redacted, and what it would
     # have us post as code must pass the gate and the hostile-code rules.
