@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.evals.test_compare_support import make_run, noisy, scored_cases  # noqa: E402
 
-from ci_orch.evals.baseline import bless  # noqa: E402
-from ci_orch.evals.compare import compare  # noqa: E402
+from ci_orch.evals.decide import compare  # noqa: E402
 from ci_orch.evals.render import write_outputs  # noqa: E402
+from ci_orch.evals.store import bless  # noqa: E402
 
 
 def _cases(n: int, centre: float, rng: random.Random) -> list:  # type: ignore[type-arg]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ci_orch.config.model import Config
 from ci_orch.evals.dataset import load_dataset
-from ci_orch.evals.runner import EvalSettings, run_eval
+from ci_orch.evals.run import EvalSettings, run_eval
 from ci_orch.ledger import open_ledger
 from ci_orch.plan.tokens import tokenizer_for
 from routing_common import provider_config, server_process

@@ -12,7 +12,7 @@ from typing import Any
 from ci_orch.config import load_config
 from ci_orch.evals.dataset import load_dataset
 from ci_orch.evals.model import EvalRun
-from ci_orch.evals.runner import EvalSettings, run_eval
+from ci_orch.evals.run import EvalSettings, run_eval
 from ci_orch.ledger import open_ledger
 from ci_orch.testing.provider_server import ProviderServer
 

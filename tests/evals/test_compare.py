@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ci_orch.evals.baseline import Baseline, bless, load_baseline
-from ci_orch.evals.compare import compare
-from ci_orch.evals.comparison import Thresholds
-from ci_orch.evals.history import HistoryRecord, record_for
-from ci_orch.evals.model import CaseResult, EvalRun
+from ci_orch.evals.decide import compare
+from ci_orch.evals.model import CaseResult, EvalRun, Thresholds
+from ci_orch.evals.store import Baseline, HistoryRecord, bless, load_baseline, record_for
 from tests.evals.test_compare_support import case, make_run, noisy, scored_cases
 
 
@@ -241,7 +239,7 @@ def test_comparison_round_trips_through_json(tmp_path: Path) -> None:
     base = make_run(scored_cases(noisy(0.9, 12, rng)), run_id="base")
     run = make_run(scored_cases(noisy(0.6, 12, rng)), run_id="run")
     result = compare(run, _baseline_of(base, tmp_path))
-    from ci_orch.evals.comparison import Comparison
+    from ci_orch.evals.model import Comparison
 
     assert Comparison.model_validate_json(result.model_dump_json()) == result
     assert load_baseline(tmp_path / "baseline.json") is not None

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from ci_orch.evals.baseline import (
+from ci_orch.evals.decide import compare
+from ci_orch.evals.model import SkippedCase
+from ci_orch.evals.store import (
     BaselineError,
     BaselineRefused,
     bless,
     load_baseline,
     update_from_nightly,
 )
-from ci_orch.evals.compare import compare
-from ci_orch.evals.model import SkippedCase
 from tests.evals.test_compare_support import case, make_run, noisy, scored_cases
 
 

@@ -100,7 +100,7 @@ def test_an_empty_or_missing_dataset_is_an_error(tmp_path: Path) -> None:
 def test_published_schema_is_current_and_accepts_what_the_loader_accepts(tmp_path: Path) -> None:
     published = json.loads((ROOT / "schemas" / "eval-dataset.schema.json").read_text())
     assert published == dataset_schema(), (
-        "run: python -m ci_orch.evals.schema > schemas/eval-dataset.schema.json")
+        "run: python -m ci_orch.evals.dataset > schemas/eval-dataset.schema.json")
     validator = jsonschema.Draft202012Validator(published)
     for case in (review_case("a"), clean_case("b"), GEN):
         validator.validate(case)

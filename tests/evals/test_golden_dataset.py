@@ -20,7 +20,7 @@ import yaml
 from ci_orch.diff.parse import parse_diff
 from ci_orch.evals.dataset import load_dataset
 from ci_orch.evals.model import GenerateCase, ReviewCase
-from ci_orch.evals.scoring import Produced, score_review
+from ci_orch.evals.score import Produced, score_review
 from ci_orch.testing.script import parse_script
 from tests.conftest import ROOT
 

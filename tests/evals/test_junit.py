@@ -6,7 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ci_orch.evals.compare import compare
+from ci_orch.evals.decide import compare
 from ci_orch.evals.junit import clean, render_junit
 from ci_orch.evals.model import SkippedCase
 from tests.conftest import skip_or_fail

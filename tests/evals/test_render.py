@@ -11,12 +11,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ci_orch.evals.baseline import bless
-from ci_orch.evals.chart import render_trend_svg
-from ci_orch.evals.compare import compare
-from ci_orch.evals.history import append_history, read_history
-from ci_orch.evals.render import EvalReport, json_schema, write_outputs
-from ci_orch.evals.render_md import render_markdown
+from ci_orch.evals.decide import compare
+from ci_orch.evals.render import (
+    EvalReport,
+    json_schema,
+    render_markdown,
+    render_trend_svg,
+    write_outputs,
+)
+from ci_orch.evals.store import append_history, bless, read_history
 from tests.evals.test_compare_support import T0, case, make_run, noisy, scored_cases
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,7 +112,7 @@ def test_trend_svg_parses_with_one_polyline_per_series() -> None:
             [0.7] * 4, provider="anthropic", model="claude<&>"
         )
         run = make_run(cases, run_id=f"r{day}", finished_at=T0 + timedelta(days=day))
-        from ci_orch.evals.history import record_for
+        from ci_orch.evals.store import record_for
 
         records.append(record_for(run))
     svg = render_trend_svg(records)

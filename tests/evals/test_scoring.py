@@ -7,10 +7,15 @@ from typing import Any
 
 import pytest
 
-from ci_orch.evals.assertions import failed_assertions
-from ci_orch.evals.metrics import percentile, suite_metrics
 from ci_orch.evals.model import Assertion, ExpectedFinding, ReviewExpect, Trial
-from ci_orch.evals.scoring import Produced, ReviewScore, score_review
+from ci_orch.evals.score import (
+    Produced,
+    ReviewScore,
+    failed_assertions,
+    score_review,
+    suite_metrics,
+)
+from ci_orch.report.cost import percentile
 
 
 def expected(eid: str = "e1", lines: tuple[int, int] = (15, 16), **kw: Any) -> ExpectedFinding:
@@ -152,4 +157,4 @@ def test_suite_metrics_leave_errors_and_skips_out_of_quality_figures() -> None:
 
 def test_percentiles_are_nearest_rank() -> None:
     values = [float(v) for v in range(1, 21)]
-    assert (percentile(values, 50), percentile(values, 95), percentile([], 50)) == (10, 19, None)
+    assert (percentile(values, 0.5), percentile(values, 0.95), percentile([], 0.5)) == (10, 19, None)

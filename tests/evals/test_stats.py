@@ -14,7 +14,6 @@ from ci_orch.evals.stats import (
     bootstrap_mean_ci,
     midranks,
     normal_quantile,
-    sign_test_less,
     signed_rank_less,
     wilson_interval,
 )
@@ -75,12 +74,6 @@ def test_float_noise_does_not_break_ties() -> None:
     # 0.9 - 0.8 and 0.2 - 0.1 differ in binary; rounded they tie and get equal ranks.
     res = signed_rank_less([0.8 - 0.9, 0.1 - 0.2, 0.3])
     assert res.statistic == 3.0  # 0.3 ranks 3rd; the two 0.1s share 1.5
-
-
-def test_sign_test_is_the_binomial_tail() -> None:
-    res = sign_test_less([-1.0] * 10 + [1.0] * 2 + [0.0] * 5)
-    assert res.n == 12
-    assert res.p_value == pytest.approx((1 + 12 + 66) / 4096)
 
 
 def test_benjamini_hochberg_on_the_1995_paper_example() -> None:

@@ -42,17 +42,17 @@ def test_reset_is_waited_for_when_nothing_remains(fake_github: FakeGitHub,
 
 def test_backoff_without_headers_then_success(fake_github: FakeGitHub, make_publisher: Make,
                                               sleeps: Sleeps, tmp_path: Path) -> None:
-    fake_github.rate_limit_next(3, 403)  # the secondary-rate-limit message, no headers
+    fake_github.rate_limit_next(2, 403)  # the secondary-rate-limit message, no headers
     out = run(make_publisher, tmp_path)
-    assert sleeps == [60.0, 120.0, 240.0]
+    assert sleeps == [60.0, 120.0]
     assert not out.warnings and len(fake_github.state.check_runs) == 1
 
 
 def test_bounded_tries_then_the_part_fails(fake_github: FakeGitHub, make_publisher: Make,
                                            sleeps: Sleeps, tmp_path: Path) -> None:
-    fake_github.rate_limit_next(4, 429)
+    fake_github.rate_limit_next(4, 429, {"retry-after": "2"})
     out = run(make_publisher, tmp_path)
-    assert sleeps == [60.0, 120.0, 240.0]
+    assert sleeps == [2.0, 2.0, 2.0]
     assert fake_github.state.check_runs == []
     assert any("gave up after 4 tries" in w for w in out.warnings)
     # The other parts still went out.
@@ -111,3 +111,19 @@ def test_delay_rules() -> None:
     assert limiter.delay(403, {"x-ratelimit-remaining": "12"}, "", 0) is None
     assert limiter.delay(422, {"retry-after": "5"}, "", 0) is None
     assert limiter.delay(403, {}, "API rate limit exceeded for installation", 1) == 120.0
+
+
+def test_a_refused_resolve_is_a_warning_and_the_summary_still_goes(
+        fake_github: FakeGitHub, make_publisher: Make, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from tests.platforms import fake_github as fake_module
+
+    make_publisher().publish(publication(make_report((finding(1), finding(2))), tmp_path))
+    monkeypatch.setattr(fake_module.Routes, "edit_review_comment", lambda self, _id: (
+        fake_module.error(403, "Resource not accessible by integration")))
+    out = make_publisher().publish(publication(make_report((finding(2), finding(7))),
+                                               tmp_path))
+    assert out.resolved == 0 and out.posted["inline"] == 1
+    assert out.updated.get("summary") == 1
+    assert not any("pull-requests: write" in w for w in out.warnings)
+    assert "1 comments of gone findings were not marked resolved" in caplog.text

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from ci_orch.context.model import PipelineContext
 from ci_orch.diff import parse_diff
 from ci_orch.platforms.gitlab import GitLabPublisher
@@ -91,3 +93,28 @@ def bodies(fake: FakeGitLab) -> dict[str, dict[str, Any]]:
         note = d["notes"][0]
         out.update(dict.fromkeys(fingerprints_in(note["body"]), note))
     return out
+
+
+# -- a token that may post but not resolve ------------------------------------------------
+
+
+def test_a_403_on_resolve_is_a_warning_and_the_summary_is_still_updated(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from ci_orch.platforms.markers import SUMMARY_MARKER
+    from tests.platforms import fake_gitlab
+    from tests.platforms.fake_gitlab import Running
+
+    fake = FakeGitLab(DIFF)
+    with Running(fake) as api_url:
+        publish(fake, api_url, publication((ADDED, REMOVED, CONTEXT), summary="run 1"))
+        monkeypatch.setattr(fake_gitlab, "_resolve", lambda *a: (
+            403, {"message": "403 Forbidden"}, {}))
+        second = publish(fake, api_url, publication((ADDED,), summary="run 2"))
+    [warning] = second.warnings
+    assert "2 threads of gone findings stay open" in warning and "Developer role" in warning
+    assert "scope" not in warning  # the token has its scope; it lacks the role to resolve
+    assert second.resolved == 0 and second.updated == {"summary": 1}
+    summary = [n for n in fake.notes() if SUMMARY_MARKER in str(n["body"])]
+    assert len(summary) == 1 and "run 2" in summary[0]["body"]
+    resolves = [path for method, path, _ in fake.log if method == "PUT" and "/discussions/" in path]
+    assert len(resolves) == 1  # stopped after the first refusal

@@ -32,8 +32,9 @@ class FakeRest(Publisher):
     name = "github"
 
     def __init__(self, ctx: PipelineContext, token: str, api_url: str,
-                 error: PublishError | None = None) -> None:
+                 error: PublishError | None = None, max_wait_s: float = 0.0) -> None:
         self.args = (ctx, token, api_url)
+        self.max_wait_s = max_wait_s
         self.error = error
         self.calls = 0
 
@@ -47,8 +48,8 @@ class FakeRest(Publisher):
 def factory(error: PublishError | None = None) -> tuple[sel.Factory, list[FakeRest]]:
     made: list[FakeRest] = []
 
-    def build(ctx: PipelineContext, token: str, api_url: str) -> Publisher:
-        made.append(FakeRest(ctx, token, api_url, error))
+    def build(ctx: PipelineContext, token: str, api_url: str, max_wait_s: float) -> Publisher:
+        made.append(FakeRest(ctx, token, api_url, error, max_wait_s))
         return made[-1]
 
     return build, made
@@ -101,7 +102,7 @@ def test_local_and_none_publish_nothing_and_explicit_github_works_anywhere() -> 
 def test_gitlab_uses_its_token_and_api_url() -> None:
     seen: list[tuple[str, str]] = []
 
-    def build(ctx: PipelineContext, token: str, api_url: str) -> Publisher:
+    def build(ctx: PipelineContext, token: str, api_url: str, max_wait_s: float) -> Publisher:
         seen.append((token, api_url))
         return FakeRest(ctx, token, api_url)
 
@@ -165,7 +166,7 @@ def test_summary_is_read_from_the_report_dir(tmp_path: Path) -> None:
 
 
 def test_import_error_of_the_rest_publisher_degrades() -> None:
-    def broken(ctx: PipelineContext, token: str, api_url: str) -> Publisher:
+    def broken(ctx: PipelineContext, token: str, api_url: str, max_wait_s: float) -> Publisher:
         raise ImportError("no module named github")
 
     chosen = sel.select("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=broken)
@@ -176,8 +177,8 @@ def test_import_error_of_the_rest_publisher_degrades() -> None:
 def test_the_real_factories_import_the_real_publishers() -> None:
     # The lazy registry must name classes that exist (a typo would only show in CI).
     pytest.importorskip("ci_orch.platforms.github")
-    rest = sel.GITHUB_REST(context(), "t", sel.GITHUB_API)
-    gl = sel.GITLAB(context(platform="gitlab"), "t", sel.GITLAB_API)
+    rest = sel.GITHUB_REST(context(), "t", sel.GITHUB_API, 60.0)
+    gl = sel.GITLAB(context(platform="gitlab"), "t", sel.GITLAB_API, 60.0)
     assert (rest.name, gl.name) == ("github", "gitlab")
 
 
@@ -205,3 +206,14 @@ def test_a_publishing_error_is_reported_and_never_changes_the_verdict(
     assert "CI_JOB_TOKEN" in result.output
     gate = CliRunner().invoke(cli, ["gate", *args], env={"CI_JOB_TOKEN": "job-token"})
     assert gate.exit_code == 0 and "publishing failed" in gate.output  # the gate's code stays
+
+
+def test_the_run_s_wait_budget_reaches_the_publisher() -> None:
+    build, made = factory()
+    sel.select("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=build, max_wait_s=42.0)
+    assert [m.max_wait_s for m in made] == [42.0]
+    gitlab, built = factory()
+    gl = PipelineContext(platform="gitlab", event="merge_request_event", workspace=Path("."),
+                         repo="g/p", number=1, project_id="1")
+    sel.select("auto", gl, {"CI_ORCH_GITLAB_TOKEN": "glpat-x"}, gitlab=gitlab, max_wait_s=7.0)
+    assert [m.max_wait_s for m in built] == [7.0]

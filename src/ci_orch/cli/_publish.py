@@ -87,6 +87,7 @@ def publish_run(
     platform: str,
     summary_md: str | None = None,
     last_line: bool = True,
+    max_wait_s: float = 300.0,
 ) -> int:
     """Publish a run whose files are written and whose verdict is decided; return its exit code.
 
@@ -95,19 +96,25 @@ def publish_run(
     printed as an error (the report files already hold everything).
     """
     if platform not in ("local", "none"):
-        _publish(report, changes, report_dir, platform, summary_md)
+        _publish(report, changes, report_dir, platform, summary_md, max_wait_s)
     if last_line:  # the job log ends on the verdict, unless stdout is a machine format
         click.echo(f"ci-orch: {report.verdict.title}", err=True)
     return report.exit_code
 
 
 def _publish(
-    report: RunReport, changes: Changes, report_dir: Path, platform: str, summary_md: str | None
+    report: RunReport,
+    changes: Changes,
+    report_dir: Path,
+    platform: str,
+    summary_md: str | None,
+    max_wait_s: float,
 ) -> None:
     from ci_orch.platforms.publish import publish
     from ci_orch.platforms.select import PlatformChoice
 
-    done = publish(report, changes, report_dir, summary_md, cast("PlatformChoice", platform))
+    done = publish(report, changes, report_dir, summary_md, cast("PlatformChoice", platform),
+                   max_wait_s=max_wait_s)
     for outcome in done.outcomes:
         click.echo(f"ci-orch: published to {outcome.platform}: {describe(outcome)}", err=True)
     for warning in done.warnings:

@@ -47,8 +47,7 @@ def init_cmd(out: Path, rev: str, scan: int, max_fixes: int, max_clean: int, max
     reverted, as cases to catch, and small clean commits as cases to leave alone. Curate
     it before trusting its scores (see the README.md written next to it)."""
     from ci_orch.diff.git import repo_root
-    from ci_orch.evals.init import init_dataset
-    from ci_orch.evals.starter import StarterOptions
+    from ci_orch.evals.init import StarterOptions, init_dataset
 
     root = repo_root(Path.cwd())
     options = StarterOptions(repo=root, out=out, rev=rev, scan=scan, max_fixes=max_fixes,
@@ -98,8 +97,7 @@ def eval_cmd(
 ) -> int:
     """Replay DATASET (JSONL) and compare with the baseline. Exit 0 no regression,
     1 regression, 2 usage/config/dataset error, 4 incomplete run (fail_open off)."""
-    from ci_orch.evals.job import EvalOptions, run_eval_job
-    from ci_orch.evals.view import summary
+    from ci_orch.evals.job import EvalOptions, run_eval_job, summary
 
     options = EvalOptions(
         dataset=dataset, providers=_ids(providers), repeats=repeats, baseline=baseline,

@@ -86,5 +86,6 @@ def gate(
     publish_run(
         report, changes, directory, platform=platform,
         summary_md=MarkdownRenderer().render(report), last_line=fmt == "text",
+        max_wait_s=full_config.publish.max_wait_s,
     )
     return Ran(report, directory)

@@ -64,5 +64,6 @@ def generate(
     job = run_job(options)
     echo_untrusted(summary(job))
     directory = report_dir_of(job.files)
-    publish_run(job.report, job.changes, directory, platform=platform)
+    publish_run(job.report, job.changes, directory, platform=platform,
+                max_wait_s=job.publish.max_wait_s)
     return Ran(job.report, directory)

@@ -14,6 +14,7 @@ from ci_orch.config.routing import RoutingConfig
 from ci_orch.config.sections import (
     GenerateConfig,
     LedgerConfig,
+    PublishConfig,
     ReportConfig,
     ReviewConfig,
     TelemetryConfig,
@@ -30,6 +31,7 @@ class Config(Frozen):
     generate: GenerateConfig = GenerateConfig()
     gate: GateConfig = GateConfig()
     ledger: LedgerConfig = LedgerConfig()
+    publish: PublishConfig = PublishConfig()
     report: ReportConfig = ReportConfig()
     telemetry: TelemetryConfig = TelemetryConfig()
 

@@ -79,6 +79,14 @@ class ProviderConfig(Frozen):
     weight: float = Field(1.0, ge=0, description="share of traffic for routing.strategy weighted")
     preference: float = Field(0.5, ge=0, le=1, description="team preference for strategy score")
     latency_ms: float | None = Field(None, gt=0, description="expected latency before observed")
+    proxy: str | None = Field(
+        None, description="proxy URL for this provider only, or `none` to bypass "
+        "HTTPS_PROXY / HTTP_PROXY (default: those variables, with NO_PROXY)"
+    )
+    ca_file: str | None = Field(
+        None, description="PEM file of extra CA certificates to trust for this provider, "
+        "added to the public roots and to SSL_CERT_FILE / REQUESTS_CA_BUNDLE"
+    )
 
     @property
     def key_env(self) -> str | None:

@@ -1,4 +1,4 @@
-"""The smaller top-level sections: review, generate, ledger, report, telemetry."""
+"""The smaller top-level sections: review, generate, ledger, publish, report, telemetry."""
 
 from __future__ import annotations
 
@@ -50,6 +50,13 @@ class GenerateConfig(Frozen):
 
 class LedgerConfig(Frozen):
     url: str = "sqlite:///.ci-orch/ledger.sqlite"
+
+
+class PublishConfig(Frozen):
+    max_wait_s: float = Field(
+        300, ge=0, description="seconds a run may wait in all on GitHub / GitLab rate limits; "
+        "what is left then is listed as not posted (rate-limited), never dropped silently"
+    )
 
 
 class ReportConfig(Frozen):

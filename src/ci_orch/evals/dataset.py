@@ -5,6 +5,9 @@ Inputs are named by paths relative to the dataset file. They must stay inside th
 dataset's directory (no absolute paths, no `..` out of it) and must exist. Each input is
 hashed (a directory: its files' paths and contents), and the digest over the file and every
 input keys the baselines: editing one diff makes old baselines incomparable.
+
+Run as a script, it prints the dataset schema:
+`python -m ci_orch.evals.dataset > schemas/eval-dataset.schema.json`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ci_orch.diff.parse import parse_diff
 from ci_orch.errors import ConfigError, DiffError
-from ci_orch.evals.model import Case, Dataset, GenerateCase, ReviewCase
+from ci_orch.evals.model import Case, Dataset, GenerateCase, ReviewCase, dataset_schema
 
 _CASE: TypeAdapter[Case] = TypeAdapter(Case)
 
@@ -168,3 +171,11 @@ def _digest(sha: str, inputs: dict[str, str]) -> str:
     for relative in sorted(inputs):
         h.update(f"{relative}\0{inputs[relative]}\n".encode())
     return h.hexdigest()
+
+
+def schema_text() -> str:
+    return json.dumps(dataset_schema(), indent=2, sort_keys=False) + "\n"
+
+
+if __name__ == "__main__":
+    print(schema_text(), end="")  # noqa: T201 - a generator script

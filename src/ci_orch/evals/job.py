@@ -21,14 +21,19 @@ from pathlib import Path
 from ci_orch.config import load_config
 from ci_orch.config.model import Config
 from ci_orch.errors import ExitCode, UsageError
-from ci_orch.evals.baseline import BaselineRefused, bless, load_baseline, update_from_nightly
-from ci_orch.evals.compare import compare
-from ci_orch.evals.comparison import Comparison
 from ci_orch.evals.dataset import load_dataset
-from ci_orch.evals.history import HISTORY_FILE, read_history
-from ci_orch.evals.model import Dataset, EvalRun
+from ci_orch.evals.decide import compare
+from ci_orch.evals.model import Comparison, Dataset, EvalRun, SuiteMetrics
 from ci_orch.evals.render import write_outputs
-from ci_orch.evals.runner import EvalSettings, run_eval, selections
+from ci_orch.evals.run import EvalSettings, run_eval, selections
+from ci_orch.evals.store import (
+    HISTORY_FILE,
+    BaselineRefused,
+    bless,
+    load_baseline,
+    read_history,
+    update_from_nightly,
+)
 from ci_orch.ledger import open_ledger
 from ci_orch.providers.registry import missing_key
 from ci_orch.report.build import call_of
@@ -137,3 +142,31 @@ def _update_baseline(
     if update_from_nightly(run, comparison, path) is not None:
         return (f"baseline {path} updated from run {run.run_id}",)
     return ()
+
+
+# The few lines `ci-orch eval` prints: verdict, per provider/model figures, files.
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def _line(m: SuiteMetrics) -> str:
+    cost = "-" if m.cost_per_case is None else f"${m.cost_per_case:.4f}"
+    return (
+        f"  {m.key}: pass {_pct(m.pass_rate)}, precision {_pct(m.precision)}, "
+        f"recall {_pct(m.recall)}, errors {_pct(m.error_rate)}, cost/case {cost}"
+    )
+
+
+def summary(job: EvalJob) -> str:
+    run = job.run
+    cap = "" if run.budget.cap_usd is None else f" of ${run.budget.cap_usd:.4f}"
+    lines = [
+        f"eval {run.run_id}: {job.comparison.verdict}, run {run.status}, "
+        f"{len(run.trials)} trial(s), spent ${run.budget.spent_usd:.4f}{cap}",
+        *(_line(m) for m in run.metrics),
+        *(f"  note: {n}" for n in (*run.notes, *job.notes)),
+        *(f"  wrote {p}" for p in job.files),
+    ]
+    return "\n".join(lines)

@@ -20,8 +20,15 @@ import re
 import xml.etree.ElementTree as ET  # noqa: S405 - building our own XML, never parsing
 from collections.abc import Sequence
 
-from ci_orch.evals.comparison import Comparison
-from ci_orch.evals.model import CaseResult, EvalRun, FindingRef, SkippedCase, SuiteMetrics, Trial
+from ci_orch.evals.model import (
+    CaseResult,
+    Comparison,
+    EvalRun,
+    FindingRef,
+    SkippedCase,
+    SuiteMetrics,
+    Trial,
+)
 
 # Characters XML 1.0 forbids (model text may carry them); removed, not escaped.
 _INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

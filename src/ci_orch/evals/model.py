@@ -1,9 +1,10 @@
-"""The golden dataset's cases and an eval run's results, as frozen pydantic models.
+"""The golden dataset's cases, an eval run's results and its regression decision, as
+frozen pydantic models.
 
-THIS MODULE IS A CONTRACT. `ci_orch/evals/compare.py` (regression decision against a
-baseline) and the renderers (eval.json, eval-junit.xml, eval.md, history.jsonl, the trend
-chart) read `EvalRun`, `Trial`, `CaseResult` and `SuiteMetrics` exactly as defined here.
-Changes are additive only: new fields get defaults; no field is renamed, retyped or removed.
+THIS MODULE IS A CONTRACT. `decide.compare` (regression decision against a baseline) and the
+renderers (eval.json, eval-junit.xml, eval.md, history.jsonl, the trend chart) read
+`EvalRun`, `Trial`, `CaseResult` and `SuiteMetrics` exactly as defined here. Changes are
+additive only: new fields get defaults; no field is renamed, retyped or removed.
 
 Dataset side (one JSONL line = one case; schema: schemas/eval-dataset.schema.json):
 `ReviewCase` and `GenerateCase`, told apart by `kind`, versioned by `v`.
@@ -12,11 +13,19 @@ Result side: one `Trial` per (case, provider/model that actually answered, repea
 `CaseResult` per (case, provider/model) over its repeats; one `SuiteMetrics` per
 provider/model; and the `EvalRun` that holds them with everything a baseline is keyed by
 (dataset digest, prompt version, scorer version).
+
+Comparison side: the regression decision, what `compare()` returns and eval.json carries.
+
+`Thresholds` comes from the CLI/config; everything else is output. Verdicts:
+FAIL blocks (the CLI maps it to exit 1), WARN is shown but does not block, PASS is clean.
+A provider/model with no comparable baseline is `comparable=False` with a note and is not
+gated on baseline rules (the history rule may still fail it: history is keyed the same way).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -39,7 +48,9 @@ SEVERITY_WEIGHT: dict[str, float] = {
 Lines = Annotated[tuple[int, int], Field(description="[start, end], 1-based, inclusive")]
 
 
-class _Strict(BaseModel):
+class Frozen(BaseModel):
+    """Every eval model: unknown keys are errors, instances never change."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -53,7 +64,7 @@ def _check_lines(lines: tuple[int, int]) -> tuple[int, int]:
 # --- dataset -----------------------------------------------------------------------------
 
 
-class Match(_Strict):
+class Match(Frozen):
     """Meaning hints: any keyword (case-insensitive) in title + body + category, and the
     symbol, when given, somewhere in the same text."""
 
@@ -61,7 +72,7 @@ class Match(_Strict):
     symbol: str | None = None
 
 
-class ExpectedFinding(_Strict):
+class ExpectedFinding(Frozen):
     id: str = Field(min_length=1)
     file: str = Field(min_length=1)
     lines: Lines
@@ -78,7 +89,7 @@ class ExpectedFinding(_Strict):
         return self
 
 
-class Forbidden(_Strict):
+class Forbidden(Frozen):
     """A place no finding may land on (a known-correct line a weak model likes to flag)."""
 
     file: str = Field(min_length=1)
@@ -92,19 +103,19 @@ class Forbidden(_Strict):
         return self
 
 
-class Limits(_Strict):
+class Limits(Frozen):
     max_usd: float | None = Field(None, gt=0, description="this case's spend cap per trial")
     timeout_s: float = Field(300.0, gt=0, description="wall time for one trial")
 
 
-class ReviewInput(_Strict):
+class ReviewInput(Frozen):
     diff_path: str = Field(min_length=1, description="unified diff, relative to the dataset")
     title: str = ""
     body: str = ""
     context_paths: tuple[str, ...] = ()
 
 
-class ReviewExpect(_Strict):
+class ReviewExpect(Frozen):
     clean: bool = False
     max_comments: int | None = Field(
         None, ge=0, description="clean cases: findings allowed (default 0)"
@@ -126,7 +137,7 @@ class ReviewExpect(_Strict):
         return self.max_comments if self.max_comments is not None else 0
 
 
-class _CaseBase(_Strict):
+class _CaseBase(Frozen):
     id: str = Field(min_length=1)
     v: Literal[1] = Field(description="case format version")
     tags: tuple[str, ...] = ()
@@ -140,7 +151,7 @@ class ReviewCase(_CaseBase):
     expect: ReviewExpect = ReviewExpect()
 
 
-class ExpectTests(_Strict):
+class ExpectTests(Frozen):
     cmd: str = Field(
         min_length=1,
         description="shell command run in a copy of the patched files; `{tests}` is replaced "
@@ -154,7 +165,7 @@ class ExpectTests(_Strict):
     timeout_s: float = Field(120.0, gt=0)
 
 
-class Assertion(_Strict):
+class Assertion(Frozen):
     """promptfoo's deterministic assertions, on the model's answer text."""
 
     type: Literal["contains", "not-contains", "regex", "is-json"]
@@ -172,14 +183,14 @@ class Assertion(_Strict):
         return self
 
 
-class GenerateInput(_Strict):
+class GenerateInput(Frozen):
     prompt_path: str = Field(min_length=1, description="the task text, relative to the dataset")
     files: str = Field(min_length=1, description="directory of the repository at base")
     task: Literal["fix", "tests", "docs"] = "fix"
     targets: tuple[str, ...] = Field((), description="files to include; default all of `files`")
 
 
-class GenerateExpect(_Strict):
+class GenerateExpect(Frozen):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     tests: ExpectTests | None = None
@@ -195,7 +206,7 @@ class GenerateCase(_CaseBase):
 Case = Annotated[ReviewCase | GenerateCase, Field(discriminator="kind")]
 
 
-class Dataset(_Strict):
+class Dataset(Frozen):
     """A loaded dataset: cases in file order, and the digests that key its baselines."""
 
     path: str
@@ -210,7 +221,7 @@ class Dataset(_Strict):
 # --- results -----------------------------------------------------------------------------
 
 
-class FindingRef(_Strict):
+class FindingRef(Frozen):
     """A produced finding, as scoring saw it (no suggestion text)."""
 
     path: str
@@ -222,13 +233,13 @@ class FindingRef(_Strict):
     title: str
 
 
-class MatchedFinding(_Strict):
+class MatchedFinding(Frozen):
     expected_id: str
     finding: FindingRef
     via: Literal["hints", "category", "judge"]
 
 
-class Trial(_Strict):
+class Trial(Frozen):
     case_id: str
     kind: Literal["review", "generate"]
     repeat: int = Field(ge=0, description="0-based")
@@ -273,7 +284,7 @@ class Trial(_Strict):
         return len(self.matched)
 
 
-class CaseResult(_Strict):
+class CaseResult(Frozen):
     """One case for one provider/model, over its repeats (the unit of paired comparison)."""
 
     case_id: str
@@ -297,7 +308,7 @@ class CaseResult(_Strict):
         return f"{self.provider}/{self.model}"
 
 
-class SuiteMetrics(_Strict):
+class SuiteMetrics(Frozen):
     """One provider/model over the whole dataset. None = not defined (no data)."""
 
     provider: str
@@ -333,25 +344,25 @@ class SuiteMetrics(_Strict):
         return f"{self.provider}/{self.model}"
 
 
-class ProviderRef(_Strict):
+class ProviderRef(Frozen):
     id: str
     type: str
     model: str
 
 
-class SkippedCase(_Strict):
+class SkippedCase(Frozen):
     case_id: str
     selected: str
     repeat: int
     reason: str
 
 
-class Budget(_Strict):
+class Budget(Frozen):
     cap_usd: float | None = Field(None, description="--max-cost; None = no run cap")
     spent_usd: float = 0.0
 
 
-class EvalRun(_Strict):
+class EvalRun(Frozen):
     version: Literal[1] = 1
     run_id: str
     dataset_path: str
@@ -389,3 +400,112 @@ def dataset_schema() -> dict[str, object]:
         "title": "ci-orch golden dataset case (one JSONL line)",
         **schema,
     }
+
+
+# --- comparison --------------------------------------------------------------------------
+
+
+Verdict = Literal["PASS", "WARN", "FAIL"]
+PairedMetric = Literal["pass_rate", "recall", "precision", "f1"]
+PAIRED_METRICS: tuple[PairedMetric, ...] = ("pass_rate", "recall", "precision", "f1")
+_ORDER: dict[str, int] = {"PASS": 0, "WARN": 1, "FAIL": 2}
+
+
+def worst(verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
+    return max(verdicts, key=lambda v: _ORDER[v], default="PASS")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Gate settings. Effects are on the 0-1 scale: 0.05 = 5 points."""
+
+    alpha: float = 0.05  # on Benjamini-Hochberg adjusted p-values
+    min_effect: float = 0.05  # smallest mean paired drop that can FAIL
+    cost_rise: float = 0.25  # cost per case may rise by this share before FAIL
+    history_min_runs: int = 5  # history runs a case needs before the history rule applies
+    history_pass_rate: float = 0.9  # "reliably passing": this share of its history trials
+
+
+class MetricComparison(Frozen):
+    """One provider/model x metric: paired over cases present (and scored) on both sides."""
+
+    metric: PairedMetric
+    value: float | None = Field(description="this run's suite value")
+    baseline: float | None = Field(description="the baseline's suite value")
+    change: float | None = Field(description="mean paired per-case change (run - baseline)")
+    ci_low: float | None = Field(None, description="95% bootstrap interval of `change`")
+    ci_high: float | None = None
+    pairs: int = Field(0, description="cases scored on both sides")
+    test_n: int = Field(0, description="pairs with a non-zero change (entered the test)")
+    method: str = Field("none", description="wilcoxon exact | normal | none")
+    p_value: float | None = Field(None, description="one-sided: run lower than baseline")
+    p_adjusted: float | None = Field(None, description="Benjamini-Hochberg over all tests")
+    verdict: Verdict = "PASS"
+    reason: str = ""
+
+
+class CostCheck(Frozen):
+    cost_per_case: float
+    baseline_cost_per_case: float
+    rise: float | None = Field(description="relative change; None when the baseline cost 0")
+    verdict: Verdict
+    reason: str = ""
+
+
+class CaseChange(Frozen):
+    case_id: str
+    metric: PairedMetric
+    value: float
+    baseline: float
+    change: float
+
+
+class HistoryBreak(Frozen):
+    """A case that reliably passed in its history and scored 0 of k now: FAIL."""
+
+    case_id: str
+    history_runs: int
+    history_pass_rate: float
+    passes: int
+    scored: int
+
+
+class FlakyCase(Frozen):
+    """Pass rate over this run's repeats plus history, with a Wilson interval around 0.5."""
+
+    case_id: str
+    passes: int
+    scored: int
+    low: float
+    high: float
+
+
+class ProviderComparison(Frozen):
+    provider: str
+    model: str
+    key: str
+    comparable: bool
+    note: str = ""
+    verdict: Verdict = "PASS"
+    reasons: tuple[str, ...] = ()
+    metrics: tuple[MetricComparison, ...] = ()
+    cost: CostCheck | None = None
+    history_breaks: tuple[HistoryBreak, ...] = ()
+    regressed_cases: tuple[CaseChange, ...] = Field((), description="worst first, at most 10")
+    flaky: tuple[FlakyCase, ...] = ()
+    errors: int = Field(0, description="error trials: excluded from quality, not failures")
+    baseline_run_id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+class Comparison(Frozen):
+    verdict: Verdict
+    thresholds: Thresholds
+    providers: tuple[ProviderComparison, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def for_key(self, provider_model: str) -> ProviderComparison | None:
+        return next((p for p in self.providers if p.label == provider_model), None)

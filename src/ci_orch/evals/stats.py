@@ -10,7 +10,6 @@
   positive-rank sum over all 2^n sign assignments, counted by dynamic programming on
   doubled mid-ranks, which stays exact with ties. Above that, the normal approximation
   with the tie-corrected variance and a continuity correction of 0.5.
-- `sign_test_less`: the exact binomial sign test, kept as a cross-check and for tiny n.
 - `benjamini_hochberg`: step-up adjusted p-values (Benjamini & Hochberg 1995).
 - `wilson_interval`: the Wilson score interval of a proportion (Newcombe 1998, method 3).
 - `bootstrap_mean_ci`: a seeded percentile bootstrap interval of the mean paired change.
@@ -109,17 +108,6 @@ def _normal_lower_tail(ranks: Sequence[float], w_plus: float) -> float:
         return 1.0
     z = (w_plus - mean + 0.5) / math.sqrt(var)  # continuity: toward the mean
     return normal_cdf(z)
-
-
-def sign_test_less(diffs: Sequence[float], tol: float = 1e-9) -> TestResult:
-    """Exact sign test: P(at most `ups` increases of n) with p = 1/2."""
-    d = _nonzero(diffs, tol)
-    n = len(d)
-    if n == 0:
-        return TestResult(0.0, 1.0, 0, "none")
-    ups = sum(1 for x in d if x > 0)
-    tail = sum(math.comb(n, k) for k in range(ups + 1))
-    return TestResult(float(ups), tail / (1 << n), n, "exact")
 
 
 def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ci_orch.cancel import Cancellation, on_signals, unless_cancelled
 from ci_orch.config.model import Config
+from ci_orch.config.sections import PublishConfig
 from ci_orch.config.trust import load_trusted_config
 from ci_orch.context import Changes, load_changes
 from ci_orch.diff import git
@@ -61,6 +62,7 @@ class GenerateJob:
     files: tuple[Path, ...]
     verdict: Verdict
     changes: Changes  # what the patches were made for: publishers validate lines against it
+    publish: PublishConfig = PublishConfig()  # how publishing this run may wait
 
     @property
     def exit_code(self) -> int:
@@ -84,7 +86,7 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
     directory = writable_dir(options.report_dir or config.report.dir)
     if not any(missing_key(p, env) is None for p in config.providers):
         skipped = _skipped(changes, config, started)
-        return _finish(*skipped, changes, (), directory, options.task, egress)
+        return _finish(*skipped, changes, (), directory, options.task, egress, config)
     settings = GenerateSettings(
         options.task, targets, allow_ci_changes=config.generate.allow_ci_changes
     )
@@ -97,12 +99,12 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
             result = asyncio.run(unless_cancelled(work, cancel))
         except LedgerUnavailable as exc:  # policy.ledger_required and the ledger is down
             stopped = _stopped(changes, config, options, started, why=str(exc))
-            return _finish(*stopped, changes, (), directory, options.task, egress)
+            return _finish(*stopped, changes, (), directory, options.task, egress, config)
     if result is None:  # cancelled: what was in flight is lost, the report is not
         stopped = _stopped(changes, config, options, started, signum=cancel.signum)
-        return _finish(*stopped, changes, (), directory, options.task, egress)
+        return _finish(*stopped, changes, (), directory, options.task, egress, config)
     generated = _generated(changes, config, result, options, started, trusted.notices, egress)
-    job = _finish(*generated, changes, result.patches, directory, options.task, egress)
+    job = _finish(*generated, changes, result.patches, directory, options.task, egress, config)
     record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
     return job
 
@@ -230,7 +232,8 @@ def _finish(
     directory: Path,
     task: str,
     egress: Egress,
+    config: Config,
 ) -> GenerateJob:
     written = write_patches(_scrubbed(patches, egress), directory, task)
     files = write_reports(report, directory, egress=egress)
-    return GenerateJob(report, patches, (*written, *files), verdict, changes)
+    return GenerateJob(report, patches, (*written, *files), verdict, changes, config.publish)

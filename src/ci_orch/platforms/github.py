@@ -29,6 +29,7 @@ from ci_orch.platforms.interface import (
     PublishError,
     PublishOutcome,
 )
+from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S, WaitBudget
 from ci_orch.review.state import ReviewState
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class GitHubPublisher(Publisher):
         *,
         api_url: str = "https://api.github.com",
         write_interval_s: float = 1.0,
+        max_wait_s: float = DEFAULT_MAX_WAIT_S,
         max_inline: int = 30,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -63,6 +65,7 @@ class GitHubPublisher(Publisher):
         self._token = token
         self.api_url = api_url
         self.write_interval_s = write_interval_s
+        self.max_wait_s = max_wait_s
         self.max_inline = max(max_inline, 0)
         self._sleep = sleep
 
@@ -74,7 +77,7 @@ class GitHubPublisher(Publisher):
         if not ctx.repo:
             raise PublishError("no repository (owner/name) to publish to")
         client = GitHubClient(self._token, self.api_url,
-                              RateLimiter(self.write_interval_s, self._sleep))
+                              self._limiter())
         try:
             session = Session(client, ctx.repo, publication, max_inline=self.max_inline)
             me = whoami(client)
@@ -92,13 +95,18 @@ class GitHubPublisher(Publisher):
             raise _failure(session.errors)
         return session.outcome(self.name)
 
+    def _limiter(self) -> RateLimiter:
+        # One budget for every wait of this run: spacing between writes and rate limits.
+        budget = WaitBudget(self.max_wait_s, self._sleep)
+        return RateLimiter(self.write_interval_s, self._sleep, budget=budget)
+
     def last_review_state(self) -> ReviewState | None:
         """The state the last review left in our summary comment (read before planning)."""
         ctx = self.context
         if not self._token or not ctx.repo or ctx.number is None:
             return None
         client = GitHubClient(self._token, self.api_url,
-                              RateLimiter(self.write_interval_s, self._sleep))
+                              self._limiter())
         try:
             return last_state(client, ctx.repo, ctx.number, whoami(client) or DEFAULT_BOT)
         finally:

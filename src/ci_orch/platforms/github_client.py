@@ -8,7 +8,8 @@ connection pooling. Its own retries and sleeps are off (`retry=0`,
 `seconds_between_requests=None`, `seconds_between_writes=None`) so ours are the only ones.
 
 `requests` errors (all `OSError`s) and HTTP errors become `PublishError`,
-`PermissionMissing` or `Unprocessable` (STYLE.md item 6).
+`PermissionMissing`, `Unprocessable` or, once the run's wait budget is spent,
+`RateLimitedOut` (STYLE.md item 6).
 
 Every URL, query and body passes the egress filter in `_send`, the one place requests leave;
 headers do not (the token in `Authorization` is the one key that must reach GitHub).
@@ -25,12 +26,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from github import Auth, Github
 
 from ci_orch import __version__
 from ci_orch.egress.filter import Egress
-from ci_orch.platforms.github_ratelimit import MAX_WAIT_S, RETRIES, RateLimiter
+from ci_orch.netconfig import TLS_HINT, Network, NetworkConfigError
+from ci_orch.platforms.github_ratelimit import RateLimiter
 from ci_orch.platforms.interface import PermissionMissing, PublishError
+from ci_orch.platforms.retry import plan_wait
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +69,23 @@ def how_to_grant(*needed: str) -> str:
 
 class GitHubClient:
     def __init__(
-        self, token: str, api_url: str, limiter: RateLimiter, *, egress: Egress | None = None
+        self, token: str, api_url: str, limiter: RateLimiter, *, egress: Egress | None = None,
+        network: Network | None = None,
     ) -> None:
         self.api_url = api_url.rstrip("/")
         self._egress = egress or Egress.build(None, os.environ)
+        # PyGithub builds its requests session itself, so requests reads the proxy
+        # variables there; the CA files are ours to hand over.
+        try:
+            network = network or Network.from_env(os.environ)
+        except NetworkConfigError as exc:
+            raise PublishError(f"cannot reach GitHub: {exc}") from None
         self._origin = urllib.parse.urlsplit(self.api_url)[:2]
         self._limiter = limiter
         self._github = Github(
             auth=Auth.Token(token), base_url=self.api_url, retry=0, timeout=30,
             seconds_between_requests=None, seconds_between_writes=None,
-            user_agent=f"ci-orch/{__version__}",
+            user_agent=f"ci-orch/{__version__}", verify=network.ca_bundle(),
         )
 
     def close(self) -> None:
@@ -85,7 +96,8 @@ class GitHubClient:
         body: Any = None,
     ) -> tuple[dict[str, Any], Any]:
         """One call: `(response headers, JSON)`. Writes are paced; rate limits are waited out."""
-        for retry in range(RETRIES + 1):
+        retry = 0
+        while True:
             status, headers, data = self._send(verb, url, params, body)
             if status < 400:
                 return headers, data
@@ -93,14 +105,9 @@ class GitHubClient:
             wait = self._limiter.delay(status, headers, message, retry)
             if wait is None:
                 raise _error(status, message, data, f"{verb} {_path(url)}", scope)
-            if retry == RETRIES or wait > MAX_WAIT_S:
-                raise PublishError(
-                    f"GitHub kept rate-limiting {verb} {_path(url)} ({status}: {message[:200]}); "
-                    f"gave up after {retry + 1} tries (next wait would be {wait:.0f} s)"
-                )
-            log.warning("GitHub rate limit on %s %s: waiting %.0f s", verb, _path(url), wait)
-            self._limiter.wait(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
+            plan_wait(self._limiter.policy, self._limiter.budget, wait, retry,
+                      f"GitHub {verb} {_path(url)}, {status} {message[:200]}")
+            retry += 1
 
     def paginate(
         self, url: str, scope: Scope, *, params: dict[str, Any] | None = None,
@@ -141,8 +148,9 @@ class GitHubClient:
                 verb, url, parameters=params, input=body
             )
         except OSError as exc:  # requests' errors are OSErrors
+            hint = f" ({TLS_HINT})" if isinstance(exc, requests.exceptions.SSLError) else ""
             raise PublishError(
-                f"cannot reach GitHub at {self.api_url}: {type(exc).__name__}"
+                f"cannot reach GitHub at {self.api_url}: {type(exc).__name__}{hint}"
             ) from None
         except RuntimeError as exc:  # PyGithub: a redirect to another host or scheme
             raise PublishError(f"GitHub at {self.api_url}: {str(exc)[:300]}") from None

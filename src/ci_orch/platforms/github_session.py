@@ -105,7 +105,8 @@ class Session:
             self.urls.append(posted.review_url)
         if report.status == "complete":
             self.resolved += resolve_stale(self.client, self.repo, existing,
-                                           still_open(report), head_sha)
+                                           still_open(report), head_sha,
+                                           warnings=self.warnings)
 
     def summary(self, number: int, me: str) -> None:
         report = self.pub.report

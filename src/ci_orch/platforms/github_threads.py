@@ -15,6 +15,7 @@ file-level comments and the folded ones go to the summary, so no finding is lost
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,9 +28,11 @@ from ci_orch.platforms.github_review import (
     review_body,
 )
 from ci_orch.platforms.github_text import BODY_LIMIT, trim
+from ci_orch.platforms.interface import PermissionMissing, PublishError
 from ci_orch.platforms.markers import finding_marker, fingerprints_in
 from ci_orch.report.model import ReviewFinding
 
+log = logging.getLogger(__name__)
 _SUGGESTION = re.compile(r"(?m)^(`{3,})suggestion[ \t]*$")
 PULLS = Scope("pull-requests: write", "post review comments on the pull request")
 
@@ -69,15 +72,31 @@ def load_existing(client: GitHubClient, repo: str, number: int, me: str) -> Exis
 
 
 def resolve_stale(client: GitHubClient, repo: str, existing: Existing, current: set[str],
-                  head_sha: str) -> int:
+                  head_sha: str, *, warnings: list[str] | None = None) -> int:
+    """Mark our comments of gone findings resolved; returns how many.
+
+    A refusal is a warning (in `warnings`, else the log), never the end of publishing: the
+    summary still has to go out. After a refused edit the rest would be refused too."""
+    stale = [c for c in existing.comments
+             if (marked := fingerprints_in(str(c.get("body") or ""))) and not marked & current]
     done = 0
-    for comment in existing.comments:
-        body = str(comment.get("body") or "")
-        marked = fingerprints_in(body)
-        if marked and not marked & current:
+    for comment in stale:
+        try:
             client.request("PATCH", f"/repos/{repo}/pulls/comments/{comment['id']}", PULLS,
-                           body={"body": resolved_body(body, head_sha)})
-            done += 1
+                           body={"body": resolved_body(str(comment.get("body") or ""),
+                                                       head_sha)})
+        except PublishError as exc:
+            # A 403 here is rarely the token's scope (it just posted the review): a locked
+            # conversation or a comment it did not write. Say what happened, not a guess.
+            why = ("GitHub refused the edit (403)" if isinstance(exc, PermissionMissing)
+                   else str(exc))
+            message = (f"{len(stale) - done} comments of gone findings were not marked "
+                       f"resolved: {why}")
+            log.warning("%s", message)
+            if warnings is not None:
+                warnings.append(message)
+            return done
+        done += 1
     return done
 
 

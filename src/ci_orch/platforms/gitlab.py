@@ -29,6 +29,7 @@ from ci_orch.platforms.markers import (
     sections_in,
     with_section,
 )
+from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S, WaitBudget
 from ci_orch.platforms.summary_state import state_from_summary, state_text, still_open
 from ci_orch.review.state import ReviewState
 
@@ -65,11 +66,13 @@ class GitLabPublisher(Publisher):
     name = "gitlab"
 
     def __init__(self, context: PipelineContext, token: str, *, api_url: str,
-                 sleep: Callable[[float], None] = time.sleep, per_page: int = 100) -> None:
+                 sleep: Callable[[float], None] = time.sleep, per_page: int = 100,
+                 max_wait_s: float = DEFAULT_MAX_WAIT_S) -> None:
         self._context = context
         self._token = token
         self._api_url = api_url
         self._sleep = sleep
+        self._max_wait_s = max_wait_s
         self._per_page = per_page
 
     def publish(self, publication: Publication) -> PublishOutcome:
@@ -81,7 +84,8 @@ class GitLabPublisher(Publisher):
         if not project:
             raise PublishError("cannot tell the GitLab project: CI_PROJECT_ID is not set")
         client = GitLabClient(self._api_url, self._token, project, ctx.number,
-                              sleep=self._sleep, per_page=self._per_page)
+                              sleep=self._sleep, per_page=self._per_page,
+                              budget=WaitBudget(self._max_wait_s, self._sleep))
         me = client.user_id()
         tally = Tally()
         if publication.report.task != "gate":  # the gate's findings live in its note
@@ -113,7 +117,8 @@ class GitLabPublisher(Publisher):
         if ctx.number is None or not project:
             return None
         client = GitLabClient(self._api_url, self._token, project, ctx.number,
-                              sleep=self._sleep, per_page=self._per_page)
+                              sleep=self._sleep, per_page=self._per_page,
+                              budget=WaitBudget(self._max_wait_s, self._sleep))
         note = _own_summary(client.notes(), client.user_id())
         return state_from_summary(note.body) if note else None
 

@@ -2,7 +2,12 @@
 
 `gitlab.exceptions.*` and `requests` errors become `PublishError` / `PermissionMissing`
 (STYLE.md item 6); a 400 on a new discussion becomes `PositionRejected`, so the publisher
-can fall back to a file-level or plain thread.
+can fall back to a file-level or plain thread; a 403 on resolving one is `ResolveRefused`,
+a warning and not a missing scope; rate limits the run's wait budget could not outlast
+are `RateLimitedOut` (retry.py).
+
+Proxy and CA come from the resolved network settings (ci_orch.netconfig), never from
+requests reading the environment itself.
 
 Every body and position sent passes the egress filter here, and every URL in the session
 under python-gitlab (gitlab_session.py); the token header does not.
@@ -22,9 +27,11 @@ import requests
 from gitlab.exceptions import GitlabError
 
 from ci_orch.egress.filter import Egress
+from ci_orch.netconfig import TLS_HINT, Network, NetworkConfigError
 from ci_orch.platforms.gitlab_positions import DiffRefs
-from ci_orch.platforms.gitlab_session import RateLimited, RateLimitedSession
+from ci_orch.platforms.gitlab_session import RateLimitedSession
 from ci_orch.platforms.interface import PermissionMissing, PublishError
+from ci_orch.platforms.retry import RateLimitedOut, WaitBudget
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +40,14 @@ SCOPE_ADVICE = (
     "the Reporter role or higher, stored as a masked CI/CD variable (CI_JOB_TOKEN cannot "
     "post merge request notes or discussions)."
 )
+
+
+class ResolveRefused(PublishError):
+    """GitLab answered 403 to resolving a thread: the token posts, but may not resolve."""
+
+
+RESOLVE_403 = ("GitLab answered 403 to resolving a thread: resolving takes the Developer role "
+               "(the token's user may post and still not resolve)")
 
 
 class PositionRejected(PublishError):
@@ -66,14 +81,21 @@ def base_url(api_url: str) -> str:
 class GitLabClient:
     def __init__(self, api_url: str, token: str, project: str, iid: int, *,
                  sleep: Callable[[float], None], per_page: int = 100,
-                 egress: Egress | None = None) -> None:
+                 egress: Egress | None = None, network: Network | None = None,
+                 budget: WaitBudget | None = None) -> None:
         self._url = base_url(api_url)
         self._egress = egress or Egress.build(None, os.environ)
+        try:
+            network = network or Network.from_env(os.environ)
+        except NetworkConfigError as exc:
+            raise PublishError(f"cannot reach GitLab: {exc}") from None
+        session = RateLimitedSession(budget or WaitBudget(sleep=sleep), egress=self._egress)
+        session.proxies = network.requests_proxies(self._url)
         # keep_base_url: a self-managed instance behind a proxy may answer paging links
         # with its own external_url; keep talking to the URL the job was given.
         self._gl = gitlab.Gitlab(self._url, private_token=token, per_page=per_page,
-                                 timeout=30, keep_base_url=True,
-                                 session=RateLimitedSession(sleep, egress=self._egress))
+                                 timeout=30, keep_base_url=True, session=session,
+                                 ssl_verify=network.ca_bundle())
         self._mrs = self._gl.projects.get(project, lazy=True).mergerequests
         self._iid = iid
         self._mr = self._mrs.get(iid, lazy=True)
@@ -118,7 +140,13 @@ class GitLabClient:
 
     def resolve(self, discussion_id: str) -> None:
         with self._translate("resolve a merge request discussion"):
-            self._mr.discussions.update(discussion_id, {"resolved": True})
+            try:
+                self._mr.discussions.update(discussion_id, {"resolved": True})
+            except GitlabError as exc:
+                if exc.response_code != 403:
+                    raise
+                # Not the token's scope: it just posted. Resolving takes a higher role.
+                raise ResolveRefused(RESOLVE_403) from None
 
     def create_note(self, body: str) -> int:
         with self._translate("post the summary note"):
@@ -132,11 +160,13 @@ class GitLabClient:
     def _translate(self, action: str, positioned: object = None) -> Iterator[None]:
         try:
             yield
-        except RateLimited as exc:
-            raise PublishError(f"cannot {action}: {exc}") from None
+        except RateLimitedOut as exc:
+            raise RateLimitedOut(f"{action}: GitLab answered 429", exc.detail) from None
         except requests.RequestException as exc:
+            hint = (f"; {TLS_HINT}, or CI_SERVER_TLS_CA_FILE"
+                    if isinstance(exc, requests.exceptions.SSLError) else "")
             raise PublishError(f"cannot {action}: GitLab at {self._url} is unreachable "
-                               f"({type(exc).__name__})") from None
+                               f"({type(exc).__name__}{hint})") from None
         except GitlabError as exc:
             raise _translated(exc, action, positioned is not None) from None
 

@@ -16,7 +16,12 @@ from typing import Any
 
 from ci_orch.diff.model import Diff, FileChange
 from ci_orch.platforms.comments import comment_body
-from ci_orch.platforms.gitlab_client import GitLabClient, PositionRejected, Thread
+from ci_orch.platforms.gitlab_client import (
+    GitLabClient,
+    PositionRejected,
+    ResolveRefused,
+    Thread,
+)
 from ci_orch.platforms.gitlab_positions import (
     DiffRefs,
     file_position,
@@ -25,6 +30,7 @@ from ci_orch.platforms.gitlab_positions import (
 )
 from ci_orch.platforms.interface import PermissionMissing, PublishError
 from ci_orch.platforms.markers import fingerprints_in
+from ci_orch.platforms.retry import RateLimitedOut
 from ci_orch.report.mdtext import inline
 from ci_orch.report.model import ReviewFinding
 
@@ -72,6 +78,9 @@ class ThreadPoster:
             tally.posted[self.post(finding, tally)] += 1
         except PermissionMissing:
             raise
+        except RateLimitedOut as exc:  # its message already says "not posted"
+            tally.skipped["failed"] += 1
+            tally.warnings.append(f"{_where(finding)}: {exc}")
         except PublishError as exc:
             tally.skipped["failed"] += 1
             tally.warnings.append(f"{_where(finding)}: not posted: {exc}")
@@ -106,19 +115,24 @@ class ThreadPoster:
 
     def resolve_gone(self, findings: tuple[ReviewFinding, ...], ours: list[Thread],
                      tally: Tally) -> None:
-        """Resolve our open threads whose findings this run no longer reports."""
+        """Resolve our open threads whose findings this run no longer reports.
+
+        A refusal to resolve is a warning, never the end of publishing: the summary still
+        has to say what this run found."""
         current = {f.fingerprint for f in findings}
-        for thread in ours:
-            marks = fingerprints_in(thread.body)
-            if marks and thread.resolvable and not thread.resolved and not marks & current:
-                try:
-                    self.client.resolve(thread.id)
-                except PermissionMissing:
-                    raise
-                except PublishError as exc:
-                    tally.warnings.append(f"a thread of a gone finding stays open: {exc}")
-                    continue
-                tally.resolved += 1
+        gone = [t for t in ours if t.resolvable and not t.resolved
+                and fingerprints_in(t.body) and not fingerprints_in(t.body) & current]
+        for done, thread in enumerate(gone):
+            try:
+                self.client.resolve(thread.id)
+            except ResolveRefused as exc:
+                tally.warnings.append(f"{len(gone) - done} threads of gone findings stay "
+                                      f"open: {exc}")
+                return  # the same refusal awaits every other thread
+            except PublishError as exc:
+                tally.warnings.append(f"a thread of a gone finding stays open: {exc}")
+                continue
+            tally.resolved += 1
 
 
 def file_body(finding: ReviewFinding) -> str:

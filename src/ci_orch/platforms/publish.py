@@ -28,6 +28,7 @@ from ci_orch.platforms.interface import (
     PublishError,
     PublishOutcome,
 )
+from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S
 from ci_orch.platforms.select import PlatformChoice, Selection, select
 from ci_orch.report.model import RunReport
 
@@ -58,6 +59,7 @@ def publish(
     *,
     selection: Selection | None = None,
     egress: Egress | None = None,
+    max_wait_s: float = DEFAULT_MAX_WAIT_S,
 ) -> Published:
     """Post a finished run. `summary_md=None` reads summary.md from `report_dir`.
 
@@ -66,7 +68,7 @@ def publish(
     env = os.environ if env is None else env
     egress = egress or Egress.build(None, env)
     if selection is None:
-        selection = select(platform, changes.context, env)
+        selection = select(platform, changes.context, env, max_wait_s=max_wait_s)
     if not selection.publishers:
         return Published(warnings=selection.notes)
     text = read_summary(report_dir) if summary_md is None else summary_md

@@ -24,6 +24,7 @@ from typing import Literal, get_args
 from ci_orch.context.model import PipelineContext
 from ci_orch.platforms.actions_publish import StepSummaryPublisher, WorkflowCommandPublisher
 from ci_orch.platforms.interface import Publication, Publisher, PublishError, PublishOutcome
+from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S
 
 PlatformChoice = Literal["auto", "github", "gitlab", "local", "none"]
 PLATFORM_CHOICES: tuple[str, ...] = get_args(PlatformChoice)
@@ -32,7 +33,8 @@ GITHUB_API = "https://api.github.com"
 GITLAB_API = "https://gitlab.com/api/v4"
 
 # (context, token, api_url) -> publisher; tests pass their own.
-Factory = Callable[[PipelineContext, str, str], Publisher]
+# (context, token, API URL, how long publishing may wait on rate limits in all)
+Factory = Callable[[PipelineContext, str, str, float], Publisher]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +47,10 @@ class Selection:
 
 
 def _lazy(target: str) -> Factory:
-    def build(context: PipelineContext, token: str, api_url: str) -> Publisher:
+    def build(context: PipelineContext, token: str, api_url: str, max_wait_s: float) -> Publisher:
         module, _, attr = target.partition(":")
         cls = getattr(importlib.import_module(module), attr)
-        publisher: Publisher = cls(context, token, api_url=api_url)
+        publisher: Publisher = cls(context, token, api_url=api_url, max_wait_s=max_wait_s)
         return publisher
 
     return build
@@ -69,12 +71,14 @@ def select(
     *,
     github_rest: Factory = GITHUB_REST,
     gitlab: Factory = GITLAB,
+    max_wait_s: float = DEFAULT_MAX_WAIT_S,
 ) -> Selection:
+    """`max_wait_s`: how long publishing may wait on rate limits in all (publish.max_wait_s)."""
     chosen = context.platform if platform == "auto" else platform
     if chosen == "github":
-        return _github(context, env, github_rest)
+        return _github(context, env, github_rest, max_wait_s)
     if chosen == "gitlab":
-        return _gitlab(context, env, gitlab)
+        return _gitlab(context, env, gitlab, max_wait_s)
     return Selection()
 
 
@@ -89,7 +93,9 @@ class _Unusable(Publisher):
         raise self._error
 
 
-def _gitlab(context: PipelineContext, env: Mapping[str, str], factory: Factory) -> Selection:
+def _gitlab(
+    context: PipelineContext, env: Mapping[str, str], factory: Factory, max_wait_s: float
+) -> Selection:
     api_url = context.api_url or env.get("CI_API_V4_URL") or GITLAB_API
     from ci_orch.platforms.gitlab import gitlab_token
 
@@ -97,10 +103,12 @@ def _gitlab(context: PipelineContext, env: Mapping[str, str], factory: Factory) 
         token = gitlab_token(env)  # raises the error that names the token to create
     except PublishError as exc:
         return Selection((_Unusable("gitlab", exc),))
-    return Selection((factory(context, token, api_url),))
+    return Selection((factory(context, token, api_url, max_wait_s),))
 
 
-def _github(context: PipelineContext, env: Mapping[str, str], rest: Factory) -> Selection:
+def _github(
+    context: PipelineContext, env: Mapping[str, str], rest: Factory, max_wait_s: float
+) -> Selection:
     degraded = Selection((WorkflowCommandPublisher(env),),)
     token = first_env(env, GITHUB_TOKEN_VARS)
     if context.is_fork and context.event != "pull_request_target":
@@ -112,7 +120,8 @@ def _github(context: PipelineContext, env: Mapping[str, str], rest: Factory) -> 
                 "findings go to annotations and the step summary")
         return Selection(degraded.publishers, notes=(note,))
     try:
-        publisher = rest(context, token, context.api_url or env.get("GITHUB_API_URL") or GITHUB_API)
+        api_url = context.api_url or env.get("GITHUB_API_URL") or GITHUB_API
+        publisher = rest(context, token, api_url, max_wait_s)
     except ImportError as exc:
         note = f"the GitHub REST publisher is unavailable ({exc}): using annotations"
         return Selection(degraded.publishers, notes=(note,))

@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import ssl
 import time
 from abc import abstractmethod
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 import httpx
 
 from ci_orch.config.providers import ProviderConfig
+from ci_orch.netconfig import TLS_HINT, Network
 from ci_orch.providers import _structured
 from ci_orch.providers.errors import (
     AuthError,
@@ -46,12 +45,6 @@ MAX_VENDOR_MESSAGE = 120
 _PROMPT_MARKERS = ("<<<DATA-", "=== FILE", "DATA-END", "```diff")
 
 
-@lru_cache(maxsize=1)
-def _tls() -> ssl.SSLContext:
-    # Loading the CA bundle costs ~20 ms per client; one context serves every provider.
-    return httpx.create_ssl_context()
-
-
 def short(message: object) -> str:
     """A vendor error message cut short: enough to act on, never a whole body, never our
     own request echoed back."""
@@ -64,7 +57,8 @@ def short(message: object) -> str:
 class HttpProvider(Provider):
     """Base of every adapter. `api_key` is None for keyless providers; `missing_key`
     names the env variable that should have held the key (then every call is an AuthError,
-    so the router disables this provider for the run instead of failing the whole run)."""
+    so the router disables this provider for the run instead of failing the whole run).
+    `network` says which proxy and CAs reach the vendor (default: direct, public roots)."""
 
     def __init__(
         self,
@@ -72,8 +66,10 @@ class HttpProvider(Provider):
         *,
         api_key: str | None = None,
         missing_key: str | None = None,
+        network: Network | None = None,
     ) -> None:
         self.id = config.id
+        self._network = network or Network()
         self.config = config
         self._api_key = api_key
         self._missing_key = missing_key
@@ -95,8 +91,11 @@ class HttpProvider(Provider):
             ),
             headers=self.auth_headers(),
             follow_redirects=False,
-            verify=_tls(),
-            trust_env=False,  # a proxy from the environment must not see our keys by accident
+            verify=self._network.ssl_context(),
+            proxy=self._network.proxy_for(config.url or ""),
+            # The proxy and CAs were resolved from the few variables meant for them;
+            # httpx reading the environment itself would add .netrc and ALL_PROXY.
+            trust_env=False,
         )
 
     # -- what each adapter supplies --------------------------------------------------------
@@ -201,7 +200,9 @@ class HttpProvider(Provider):
             error.billed_unknown = answering
             raise error from exc
         except httpx.HTTPError as exc:
-            error = TransportError(f"{type(exc).__name__}: {short(exc)}", provider_id=self.id)
+            hint = f" ({TLS_HINT})" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else ""
+            error = TransportError(f"{type(exc).__name__}: {short(exc)}{hint}",
+                                   provider_id=self.id)
             error.billed_unknown = answering
             raise error from exc
         finally:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import assert_never
 
 from ci_orch.config.providers import ProviderConfig
 from ci_orch.errors import ConfigError
+from ci_orch.netconfig import Network
 from ci_orch.providers._http import HttpProvider
 from ci_orch.providers.anthropic import AnthropicProvider
 from ci_orch.providers.gemini import GeminiProvider
 from ci_orch.providers.interface import Provider
 from ci_orch.providers.ollama import OllamaProvider
 from ci_orch.providers.openai import OpenAIProvider
+
+log = logging.getLogger(__name__)
 
 
 def adapter_class(config: ProviderConfig) -> type[HttpProvider]:
@@ -50,4 +54,7 @@ def build_provider(config: ProviderConfig, env: Mapping[str, str]) -> Provider:
         raise ConfigError(f"provider {config.id}: base_url is required for type {config.type}")
     name = config.key_env
     key = env.get(name) if name else None
-    return adapter_class(config)(config, api_key=key or None, missing_key=missing_key(config, env))
+    network = Network.from_env(env, proxy=config.proxy, ca_file=config.ca_file)
+    log.debug("provider %s: %s", config.id, network.describe(config.url))
+    return adapter_class(config)(config, api_key=key or None, missing_key=missing_key(config, env),
+                                 network=network)

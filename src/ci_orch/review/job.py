@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ci_orch.cancel import Cancellation, on_signals
 from ci_orch.config.model import Config
-from ci_orch.config.sections import Profile
+from ci_orch.config.sections import Profile, PublishConfig
 from ci_orch.config.trust import load_trusted_config
 from ci_orch.context import Changes, load_changes
 from ci_orch.context.model import PipelineContext
@@ -73,6 +73,7 @@ class ReviewJob:
     files: tuple[Path, ...]
     verdict: Verdict
     changes: Changes  # what was reviewed: publishers validate comment lines against it
+    publish: PublishConfig = PublishConfig()  # how publishing this run may wait
 
     @property
     def exit_code(self) -> int:
@@ -102,7 +103,7 @@ def run_job(
     notices = (*changes.context.trust_warnings(), *trusted.notices)
     if not any(missing_key(p, env) is None for p in config.providers):
         skipped = _skipped(changes, config, options, started, notices)
-        return _finish(*skipped, changes, directory, egress)
+        return _finish(*skipped, changes, directory, egress, config)
     for warning in changes.context.trust_warnings():
         log.warning("%s", warning)
     run_id = uuid.uuid4().hex[:12]
@@ -113,11 +114,11 @@ def run_job(
         except LedgerUnavailable as exc:  # at start, with policy.ledger_required
             down = (*notices, str(exc))
             return _finish(*_skipped(changes, config, options, started, down, LEDGER),
-                           changes, directory, egress)
+                           changes, directory, egress, config)
         increment = increment_of(scope, changes, config)
         reviewed = _reviewed(changes, config, options, result, started, cancel.signum, notices,
                              increment)
-        job = _finish(*reviewed, changes, directory, egress)
+        job = _finish(*reviewed, changes, directory, egress, config)
     record_run(job.report, config, run_id=run_id, content=content)  # warns, never fails
     return job
 
@@ -272,7 +273,12 @@ def _skipped(
 
 
 def _finish(
-    report: RunReport, verdict: Verdict, changes: Changes, directory: Path, egress: Egress
+    report: RunReport,
+    verdict: Verdict,
+    changes: Changes,
+    directory: Path,
+    egress: Egress,
+    config: Config,
 ) -> ReviewJob:
     files = write_reports(report, directory, egress=egress)
-    return ReviewJob(report, tuple(files), verdict, changes)
+    return ReviewJob(report, tuple(files), verdict, changes, config.publish)

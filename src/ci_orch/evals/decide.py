@@ -1,11 +1,22 @@
 """The regression decision: this run against the baseline and the history.
 
+Per-case scores are paired between a run and its baseline, matched by case id. A case enters
+a pair only when it was scored on both sides: provider errors and budget skips leave a case
+without a score, so they can never look like a quality drop.
+
+Two case-level rules look at the history: reliable cases that broke (gated) and flaky ones
+(not). Flaky: a case is reported when it both passed and failed (over this run's repeats
+plus its history with the same key) and the 95% Wilson interval of its pass rate contains
+0.5. The mixed-outcome condition is ours: with one or two trials the Wilson interval of even
+a perfect record contains 0.5 (1 of 1 gives [0.21, 1]), and a case that always passes is not
+flaky, only under-sampled.
+
 Per provider/model whose baseline key matches (dataset digest + prompt version +
 provider/model + scorer version), and per metric in PAIRED_METRICS:
 
 - pair the per-case scores of run and baseline by case id (cases scored on both sides;
   provider errors have no score, so they never count as a drop);
-- one-sided Wilcoxon signed-rank test "run lower" (stats.py says why this test), then
+- one-sided Wilcoxon signed-rank test "run lower" (`stats` says why this test), then
   Benjamini-Hochberg over every provider x metric test of the run;
 - FAIL when the adjusted p < alpha and the mean paired drop >= min_effect; WARN when only
   one of the two holds (a large drop not yet significant, or a significant small one).
@@ -22,24 +33,133 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ci_orch.evals import stats
-from ci_orch.evals.baseline import Baseline, BaselineEntry
-from ci_orch.evals.comparison import (
+from ci_orch.evals.model import (
     PAIRED_METRICS,
+    CaseChange,
+    CaseResult,
     Comparison,
     CostCheck,
+    EvalRun,
+    FlakyCase,
     HistoryBreak,
     MetricComparison,
     PairedMetric,
     ProviderComparison,
+    SuiteMetrics,
     Thresholds,
     Verdict,
     worst,
 )
-from ci_orch.evals.flaky import flaky_cases, history_breaks
-from ci_orch.evals.history import HistoryRecord
-from ci_orch.evals.model import CaseResult, EvalRun, SuiteMetrics
-from ci_orch.evals.pairs import EPS as _EPS
-from ci_orch.evals.pairs import paired, regressed
+from ci_orch.evals.store import Baseline, BaselineEntry, HistoryRecord, case_history
+
+# --- paired per-case scores --------------------------------------------------------------
+
+
+EPS = 1e-9  # 0.9 - 0.85 must count as a 5-point drop despite binary floats
+MAX_REGRESSED = 10
+
+
+def case_score(case: CaseResult, metric: PairedMetric) -> float | None:
+    """The per-case score a metric is paired on; None when undefined for that case."""
+    if metric == "f1":
+        return _case_f1(case)
+    value: float | None = getattr(case, metric)
+    return value
+
+
+def _case_f1(case: CaseResult) -> float | None:
+    if case.recall is None:
+        return None  # clean case: nothing to recall
+    if case.precision is None:
+        return 0.0 if case.recall == 0 else None  # no findings at all
+    total = case.precision + case.recall
+    return 0.0 if total == 0 else 2 * case.precision * case.recall / total
+
+
+def paired(
+    run_cases: Sequence[CaseResult], base_cases: Sequence[CaseResult], metric: PairedMetric
+) -> list[tuple[str, float, float]]:
+    """(case id, run score, baseline score) for cases scored on both sides, in run order."""
+    base = {c.case_id: case_score(c, metric) for c in base_cases}
+    out = []
+    for case in run_cases:
+        ours, theirs = case_score(case, metric), base.get(case.case_id)
+        if ours is not None and theirs is not None:
+            out.append((case.case_id, ours, theirs))
+    return out
+
+
+def regressed(
+    run_cases: Sequence[CaseResult], base_cases: Sequence[CaseResult]
+) -> tuple[CaseChange, ...]:
+    """Cases that fell on some metric, each with its worst change; worst first."""
+    worst_by_case: dict[str, CaseChange] = {}
+    for metric in PAIRED_METRICS:
+        for case_id, ours, theirs in paired(run_cases, base_cases, metric):
+            change = ours - theirs
+            held = worst_by_case.get(case_id)
+            if change < -EPS and (held is None or change < held.change):
+                worst_by_case[case_id] = CaseChange(
+                    case_id=case_id, metric=metric, value=ours, baseline=theirs, change=change
+                )
+    ranked = sorted(worst_by_case.values(), key=lambda c: (c.change, c.case_id))
+    return tuple(ranked[:MAX_REGRESSED])
+
+
+# --- history rules -----------------------------------------------------------------------
+
+
+def history_breaks(
+    cases: Sequence[CaseResult], key: str, history: Sequence[HistoryRecord], th: Thresholds
+) -> tuple[HistoryBreak, ...]:
+    """Cases scored 0 of k now (k >= 1, errors excluded) that passed reliably before."""
+    out = []
+    for case in cases:
+        scored = case.passes + case.fails
+        if scored == 0 or case.passes > 0:
+            continue
+        runs, passes, total = case_history(history, key, case.case_id)
+        if runs < th.history_min_runs or total == 0:
+            continue
+        rate = passes / total
+        if rate >= th.history_pass_rate:
+            out.append(
+                HistoryBreak(
+                    case_id=case.case_id,
+                    history_runs=runs,
+                    history_pass_rate=rate,
+                    passes=0,
+                    scored=scored,
+                )
+            )
+    return tuple(out)
+
+
+def flaky_cases(
+    cases: Sequence[CaseResult], key: str, history: Sequence[HistoryRecord]
+) -> tuple[FlakyCase, ...]:
+    out = []
+    for case in cases:
+        _, past_passes, past_scored = case_history(history, key, case.case_id)
+        passes = case.passes + past_passes
+        scored = case.passes + case.fails + past_scored
+        if passes == 0 or passes == scored:
+            continue
+        low, high = stats.wilson_interval(passes, scored)
+        if low < 0.5 < high:
+            out.append(
+                FlakyCase(
+                    case_id=case.case_id,
+                    passes=passes,
+                    scored=scored,
+                    low=low,
+                    high=high,
+                )
+            )
+    return tuple(out)
+
+
+# --- the decision ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -131,7 +251,7 @@ def judge(test: MetricComparison, p_adjusted: float | None, th: Thresholds) -> M
     if p_adjusted is None:
         return test
     drop = -(test.change or 0.0)
-    big = drop >= th.min_effect - _EPS
+    big = drop >= th.min_effect - EPS
     significant = p_adjusted < th.alpha and drop > 0
     verdict: Verdict = "FAIL" if big and significant else "WARN" if big or significant else "PASS"
     reason = ""
@@ -155,7 +275,7 @@ def cost_check(slot: _Slot, th: Thresholds) -> CostCheck | None:
     now = stats.mean([c.cost_usd for c in ours])
     then = stats.mean([base[c.case_id].cost_usd for c in ours])
     rise = None if then <= 0 else now / then - 1
-    fail = rise is not None and rise > th.cost_rise + _EPS
+    fail = rise is not None and rise > th.cost_rise + EPS
     reason = f"cost per case up {(rise or 0) * 100:.0f}% (limit {th.cost_rise * 100:g}%)"
     return CostCheck(
         cost_per_case=now,

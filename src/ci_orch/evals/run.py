@@ -5,27 +5,30 @@ Selections: with `providers` given, each provider alone (a config whose chain ho
 that provider, no fallback); without, the routed chain as configured. The response cache
 is always off: a cached answer would measure yesterday's model. Trials are started in
 (repeat, case, selection) order, at most `max_concurrency` of a selection at once (calls
-are also limited across trials, evals/providers.py). When a run-wide cap runs out, trials
+are also limited across trials: `limits.SharedProviders`). When a run-wide cap runs out, trials
 in flight finish (their reservations were already held) and every trial not yet started
 is reported `skipped`.
+
+The run also records the versions a baseline is keyed by, besides the dataset digest and
+provider/model: the prompts' and the scorer's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from ci_orch.config.model import Config
 from ci_orch.errors import UsageError
-from ci_orch.evals.budget import CappedLedger, run_cap
-from ci_orch.evals.execute import TrialEnv, run_trial
-from ci_orch.evals.judge import ProviderJudge
-from ci_orch.evals.metrics import case_results, suite_metrics
+from ci_orch.evals.limits import CappedLedger, SharedProviders, run_cap
 from ci_orch.evals.model import (
     Budget,
     Case,
@@ -36,13 +39,23 @@ from ci_orch.evals.model import (
     SkippedCase,
     Trial,
 )
-from ci_orch.evals.providers import SharedProviders
 from ci_orch.evals.sandbox import network_isolated
-from ci_orch.evals.trial import Selection
-from ci_orch.evals.versions import prompt_version, scorer_version
+from ci_orch.evals.score import (
+    JUDGE_VERSION,
+    SCORER_VERSION,
+    ProviderJudge,
+    case_results,
+    suite_metrics,
+)
+from ci_orch.evals.trial import Selection, TrialEnv, run_trial
+from ci_orch.generate.prompts import PROMPT_VERSION as GENERATE_PROMPTS
 from ci_orch.ledger.interface import Cap, Ledger
+from ci_orch.review.prompts import PROMPT_VERSION as REVIEW_PROMPTS
 
 log = logging.getLogger(__name__)
+
+
+# --- the replay --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,3 +228,34 @@ def _notes(
     if generates and not network_isolated():
         notes.append("generation tests ran without network isolation (not root or no unshare)")
     return tuple(notes)
+
+
+# --- the versions a baseline is keyed by -------------------------------------------------
+
+
+def prompt_version() -> str:
+    """The declared versions plus a digest of the templates: an edited prompt never compares
+    against a baseline made with the old one, even if nobody bumped PROMPT_VERSION."""
+    h = hashlib.sha256()
+    for name, data in sorted(_templates(resources.files("ci_orch") / "data" / "prompts")):
+        h.update(name.encode() + b"\0" + data + b"\n")
+    return f"{REVIEW_PROMPTS}+{GENERATE_PROMPTS}@{h.hexdigest()[:12]}"
+
+
+def scorer_version(config: Config, judge_id: str | None) -> str:
+    """Judged runs score differently from hint-only runs, and per judge model."""
+    if judge_id is None:
+        return SCORER_VERSION
+    model = next(p.model for p in config.providers if p.id == judge_id)
+    return f"{SCORER_VERSION}+{JUDGE_VERSION}:{model}"
+
+
+def _templates(node: Traversable, prefix: str = "") -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+    for child in node.iterdir():
+        name = f"{prefix}{child.name}"
+        if child.is_dir():
+            out += _templates(child, name + "/")
+        elif child.name.endswith(".md"):
+            out.append((name, child.read_bytes()))
+    return out

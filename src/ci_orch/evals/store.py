@@ -1,5 +1,6 @@
-"""The stored baseline: per provider/model, the per-case results of a run that was good.
+"""What is kept between runs: the baseline and history.jsonl.
 
+The baseline holds, per provider/model, the per-case results of a run that was good.
 A baseline entry is written by an explicit `--bless` or by `update_from_nightly` after a
 nightly run that PASSed (not WARN: see there). A partial run (budget stop, skipped
 cases) or a run whose comparison FAILed never replaces an entry: `bless` refuses it as a
@@ -9,24 +10,32 @@ provider/models the run did not cover.
 
 Each entry carries the parts of its key (dataset digest, prompt version, scorer version)
 so that a comparison can say what changed when the key no longer matches.
+
+history.jsonl has one line per complete run, read back for the history rule and the chart.
+Each line holds, per provider/model, the baseline key, the headline metrics and each
+case's (passes, scored trials). Partial runs are not appended: a budget stop would
+otherwise look like a quality drop in the trend. A line that does not parse (a truncated
+write, a hand edit) is skipped with a warning rather than failing the nightly job.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from ci_orch.errors import UsageError
-from ci_orch.evals.comparison import Comparison
-from ci_orch.evals.model import CaseResult, EvalRun, SuiteMetrics
+from ci_orch.evals.model import CaseResult, Comparison, EvalRun, Frozen, SuiteMetrics
+from ci_orch.report.write import write_atomic
 
 log = logging.getLogger(__name__)
+
+
+# --- the baseline ------------------------------------------------------------------------
 
 
 class BaselineError(UsageError):
@@ -37,11 +46,7 @@ class BaselineRefused(UsageError):
     """A run that must not become the baseline (partial, failed, or nothing scored)."""
 
 
-class _Out(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class BaselineEntry(_Out):
+class BaselineEntry(Frozen):
     provider: str
     model: str
     key: str
@@ -59,7 +64,7 @@ class BaselineEntry(_Out):
         return f"{self.provider}/{self.model}"
 
 
-class Baseline(_Out):
+class Baseline(Frozen):
     version: Literal[1] = 1
     entries: tuple[BaselineEntry, ...] = ()
 
@@ -86,14 +91,7 @@ def load_baseline(path: Path) -> Baseline | None:
 def save_baseline(baseline: Baseline, path: Path) -> None:
     """Write atomically: a crash mid-write must not leave a half baseline behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".baseline-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(baseline.model_dump_json(indent=2) + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, (baseline.model_dump_json(indent=2) + "\n").encode("utf-8"))
 
 
 def refusal(run: EvalRun, comparison: Comparison | None) -> str | None:
@@ -165,3 +163,101 @@ def _entries(run: EvalRun, source: Literal["bless", "nightly"]) -> tuple[Baselin
             )
         )
     return tuple(out)
+
+
+# --- history.jsonl -----------------------------------------------------------------------
+
+
+HISTORY_FILE = "history.jsonl"
+
+
+class HistoryEntry(Frozen):
+    provider: str
+    model: str
+    key: str
+    pass_rate: float | None = None
+    precision: float | None = None
+    recall: float | None = None
+    f1: float | None = None
+    cost_per_case: float | None = None
+    error_rate: float | None = None
+    cases: dict[str, tuple[int, int]] = {}  # case id -> (passes, scored trials)
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+
+class HistoryRecord(Frozen):
+    v: Literal[1] = 1
+    run_id: str
+    finished_at: datetime
+    entries: tuple[HistoryEntry, ...]
+
+    def entry(self, key: str) -> HistoryEntry | None:
+        """The entry with this baseline key (same dataset, prompt, scorer and model)."""
+        return next((e for e in self.entries if e.key == key), None)
+
+
+def record_for(run: EvalRun) -> HistoryRecord:
+    entries = []
+    for m in run.metrics:
+        cases = {c.case_id: (c.passes, c.passes + c.fails) for c in run.cases if c.key == m.key}
+        entries.append(
+            HistoryEntry(
+                provider=m.provider,
+                model=m.model,
+                key=run.baseline_key(m.key),
+                pass_rate=m.pass_rate,
+                precision=m.precision,
+                recall=m.recall,
+                f1=m.f1,
+                cost_per_case=m.cost_per_case,
+                error_rate=m.error_rate,
+                cases=cases,
+            )
+        )
+    return HistoryRecord(run_id=run.run_id, finished_at=run.finished_at, entries=tuple(entries))
+
+
+def read_history(path: Path) -> list[HistoryRecord]:
+    """Every readable record, oldest first; [] when the file does not exist yet."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(HistoryRecord.model_validate_json(line))
+        except ValidationError:
+            log.warning("%s:%d is not a history record; skipped", path, number)
+    return sorted(records, key=lambda r: r.finished_at)
+
+
+def append_history(run: EvalRun, path: Path) -> bool:
+    """Append this run's line; False (nothing written) for a partial run or a repeat."""
+    if run.status != "complete":
+        return False
+    if any(r.run_id == run.run_id for r in read_history(path)):
+        return False  # re-rendering the same run must not count it twice
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(record_for(run).model_dump_json() + "\n")
+    return True
+
+
+def case_history(history: Sequence[HistoryRecord], key: str, case_id: str) -> tuple[int, int, int]:
+    """(runs that scored the case, passes, scored trials) over history entries with `key`."""
+    runs = passes = scored = 0
+    for record in history:
+        entry = record.entry(key)
+        if entry is None or case_id not in entry.cases:
+            continue
+        p, s = entry.cases[case_id]
+        if s == 0:
+            continue
+        runs, passes, scored = runs + 1, passes + p, scored + s
+    return runs, passes, scored
