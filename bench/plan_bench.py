@@ -62,7 +62,7 @@ def whole_process() -> None:
     print(figure(f"ci-orch plan --format json, whole process (median of {RUNS})", wall, "s", 1.0))
     print(f"{'  cpu (median), peak memory of any run':<58}{cpu:>9.3f} s   {peak_mb:.0f} MB")
     # The same work through the library in a fresh process: start-up, imports, tokenizer
-    # load, parse, plan and JSON, without the CLI's egress filter on stdout.
+    # load, parse, plan and JSON, without the CLI's redaction of the diff.
     library = [sys.executable, __file__, "--library"]
     lib = [_timed(library) for _ in range(RUNS)]
     wall, cpu = statistics.median(r[0] for r in lib), statistics.median(r[1] for r in lib)
@@ -94,6 +94,27 @@ def in_process() -> None:
         print(row + f"{plan.coverage:>10.1%}{wall:>10.3f}{cpu:>10.3f}")
 
 
+def redaction() -> None:
+    """What `plan` pays to plan exactly what `review` sends: the diff through the egress
+    filter (secret rules, encodings, known keys), once, instead of its JSON on stdout."""
+    import os
+
+    from ci_orch.egress.filter import Egress
+    from ci_orch.gate.redact import redact_diff
+
+    diff = parse_diff(big_diff(), source="bench")
+    runs = []
+    for _ in range(3):
+        redactor = Egress.build(None, os.environ).redactor
+        start = time.perf_counter()
+        redact_diff(diff, redactor)
+        runs.append(time.perf_counter() - start)
+    mb = len(big_diff()) / 1e6
+    best = min(runs)
+    print(f"{'  redacting the diff through the egress filter (best of 3)':<58}{best:>9.3f} s   "
+          f"{mb / best:.1f} MB/s")
+
+
 def version_time() -> None:
     runs = [_timed([str(EXE), "--version"])[0] for _ in range(RUNS)]
     print(figure(f"ci-orch --version (median of {RUNS})", statistics.median(runs), "s", 0.3))
@@ -102,6 +123,7 @@ def version_time() -> None:
 def main() -> None:
     print(f"load average: {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())}")
     whole_process()
+    redaction()
     version_time()
     in_process()
 

@@ -42,21 +42,25 @@ def plan_args(diff: Path) -> list[str]:
 
 def library_args(diff: Path) -> list[str]:
     """The same plan through the library in a child process: what the CLI adds (start-up,
-    the egress filter on stdout) is the difference between the two figures."""
+    redacting the diff through the egress filter) is the difference between the two figures."""
     return [sys.executable, __file__, "--library", str(diff)]
 
 
 def library_plan(diff: Path) -> None:
+    """As the CLI prints it (chunk texts rendered one at a time), without the redaction."""
     from ci_orch.config.sections import Chunking, PathFilter
     from ci_orch.diff import parse_diff
-    from ci_orch.plan.document import json_parts
+    from ci_orch.plan.document import chunk_parts, json_frame
     from ci_orch.plan.estimate import default_target
-    from ci_orch.plan.planner import plan_review
+    from ci_orch.plan.planner import draft_plan
 
     parsed = parse_diff(diff.read_bytes())
-    plan = plan_review(parsed, default_target(), paths=PathFilter(), chunking=Chunking())
-    for part in json_parts(plan):
+    draft = draft_plan(parsed, default_target(), paths=PathFilter(), chunking=Chunking())
+    before, after = json_frame(draft.head(), chunks=len(draft.chunks))
+    sys.stdout.write(before)
+    for part in chunk_parts(draft.chunks):
         sys.stdout.write(part)
+    sys.stdout.write(after)
 
 
 def main() -> None:

@@ -283,3 +283,20 @@ def test_parsing_leaves_the_garbage_collector_as_it_found_it() -> None:
     with pytest.raises(DiffError):
         parse_diff("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n x\n")
     assert gc.isenabled()
+
+
+_GLOB_PARTS = st.sampled_from(["src", "vendor", "a.py", "b.min.js", "x", "**", "*", "*.py", "?"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["src", "vendor", "node_modules", "a.py", "b.min.js", "c_pb2.py"]),
+             min_size=1, max_size=4),
+    st.lists(st.lists(_GLOB_PARTS, min_size=1, max_size=3).map("/".join), max_size=6),
+)
+def test_matches_any_is_any_single_glob(parts: list[str], globs: list[str]) -> None:
+    from ci_orch.diff.globs import matches, matches_any
+
+    path = "/".join(parts)
+    assert matches_any(path, globs) == any(matches(path, g) for g in globs)
+    assert matches_any(path, iter(globs)) == matches_any(path, tuple(globs))

@@ -450,3 +450,112 @@ def test_a_read_only_cache_only_makes_loading_slower(tmp_path: Path) -> None:
     blocked.write_text("a file where the cache folder would be")
     ranks.store(blocked, ENCODING_CONSTRUCTORS["cl100k_base"]())  # no exception
     assert ranks.load(blocked, "cl100k_base") is None
+
+
+# The plan is of what `review` would send: the diff through the run's egress filter, so its
+# JSON goes to stdout without a second scan, and no key reaches it either way.
+
+_KNOWN = "q8Zr3VtL0pXwN5yKc2Hm"  # a job's key variable: found by value, no format needed
+_GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def _leaky_diff(tmp_path: Path) -> Path:
+    path = tmp_path / "leak.diff"
+    path.write_text(
+        "diff --git a/app/settings.py b/app/settings.py\n"
+        "--- a/app/settings.py\n"
+        "+++ b/app/settings.py\n"
+        "@@ -1,1 +1,4 @@\n"
+        " DEBUG = False\n"
+        f"+SERVICE = '{_KNOWN}'\n"
+        f"+GITHUB_TOKEN = '{_GITHUB}'\n"
+        "+NAME = 'ok'\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_cli_plan_prints_the_redacted_diff_and_never_a_key(tmp_path: Path, fmt: str) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["plan", "--diff-file", str(_leaky_diff(tmp_path)), "--format", fmt],
+        env={"DEPLOY_TOKEN": _KNOWN},
+    )
+    assert result.exit_code == 0, result.output
+    assert _KNOWN not in result.output and _GITHUB not in result.output
+    if fmt == "json":
+        text = json.loads(result.output)["chunks"][0]["text"]
+        assert "<redacted:configured-key:1>" in text
+        assert "<redacted:github-" in text and "NAME = 'ok'" in text
+
+
+def test_the_plan_counts_what_review_would_send(tmp_path: Path) -> None:
+    from ci_orch.cli import _plan_view as view
+
+    diff = _leaky_diff(tmp_path)
+    args = (diff, None, None, None, None, None)
+    redacted = view.build(*args, env={"DEPLOY_TOKEN": _KNOWN}).plan
+    plain = view.build(*args, env={}).plan
+    # Without the key variable the value is just text; with it, the placeholder is planned.
+    assert _KNOWN in plain.chunks[0].text and _KNOWN not in redacted.chunks[0].text
+    assert redacted.added_lines_total == plain.added_lines_total == 3
+
+
+def test_scrubbed_text_bypasses_the_stream_filter_in_order() -> None:
+    import io
+
+    from ci_orch.egress.filter import Egress
+    from ci_orch.egress.streams import ScrubbingStream
+
+    inner = io.StringIO()
+    stream = ScrubbingStream(inner, Egress.build(None, {"DEPLOY_TOKEN": _KNOWN}))
+    stream.write(f"pending {_KNOWN}")  # no newline yet: held
+    stream.write_scrubbed("[already clean]\n")
+    stream.write(f"after {_KNOWN}\n")
+    stream.flush()
+    out = inner.getvalue()
+    assert out.index("pending <redacted:") < out.index("[already clean]") < out.index("after ")
+    assert _KNOWN not in out
+
+
+# A draft holds where each chunk's text comes from, not the text: the same plan, rendered late.
+
+
+@pytest.mark.parametrize("budget", [300, 2_000, 50_000])
+def test_a_draft_renders_exactly_the_plan(budget: int) -> None:
+    from ci_orch.plan.document import chunk_parts, json_frame, json_parts
+    from ci_orch.plan.planner import draft_plan
+
+    diff = parse_diff((DATA / "django-5.0-5.1-excerpt.diff").read_bytes())
+    kwargs = {"paths": PathFilter(), "chunking": Chunking(overlap_lines=3), "budget": budget}
+    target = Target("m", 128_000, 4096, OPENAI)
+    draft = draft_plan(diff, target, sensitive_paths=("django/db/**",), **kwargs)
+    eager = plan_review(diff, target, sensitive_paths=("django/db/**",), **kwargs)
+    assert draft.plan() == eager and len(eager.chunks) > (budget < 50_000)
+    assert_sound(diff, draft.plan())
+    # The document printed chunk by chunk from the draft is the eager plan's, byte for byte.
+    before, after = json_frame(draft.head(), chunks=len(draft.chunks))
+    streamed = before + "".join(chunk_parts(draft.chunks)) + after
+    assert streamed == "".join(json_parts(eager))
+    assert json.loads(streamed)["added_lines_planned"] == eager.added_lines_planned
+
+
+def test_estimates_from_a_draft_equal_those_from_the_plan(tmp_path: Path) -> None:
+    from ci_orch.config import load_config
+    from ci_orch.plan.estimate import estimate_costs
+    from ci_orch.plan.planner import draft_plan
+
+    cfg = tmp_path / "c.yml"
+    cfg.write_text(
+        "providers:\n"
+        "  - {id: a, type: openai, model: gpt-4o-mini, price: {input_per_mtok: 1, output_per_mtok: 2}}\n"
+        "  - {id: b, type: anthropic, model: claude-sonnet-4-5, context_window: 200000}\n"
+    )
+    config = load_config(cfg)
+    diff = parse_diff((DATA / "django-5.0-5.1-excerpt.diff").read_bytes())
+    kwargs = {"paths": config.review.paths, "chunking": config.review.chunking, "budget": 1_000}
+    target = Target("gpt-4o-mini", 128_000, 4096, OPENAI)
+    from_draft = estimate_costs(diff, config, 1_000, known=draft_plan(diff, target, **kwargs))
+    from_plan = estimate_costs(diff, config, 1_000, known=plan_review(diff, target, **kwargs))
+    assert from_draft == from_plan and {e.provider for e in from_draft} == {"a", "b"}
+    assert all(e.chunks > 1 for e in from_draft)

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_orch.config import load_config
 from ci_orch.context import load_changes
+from ci_orch.egress.filter import Egress
 from ci_orch.errors import UsageError
-from ci_orch.plan import document
+from ci_orch.gate.redact import redact_diff
 from ci_orch.plan.estimate import choose_target, estimate_costs
-from ci_orch.plan.model import Estimate, Plan
-from ci_orch.plan.planner import plan_review
+from ci_orch.plan.model import Estimate
+from ci_orch.plan.planner import Draft, draft_plan
 
 
 @dataclass(frozen=True)
 class PlanView:
-    plan: Plan
+    plan: Draft  # chunk texts are rendered from the diff as they are printed
     estimates: list[Estimate]
     source: str
+    egress: Egress  # the filter the plan's diff went through; it filters the rest of the output
 
 
 def build(
@@ -29,33 +32,31 @@ def build(
     config_path: Path | None,
     provider_id: str | None,
     budget: int | None,
+    env: Mapping[str, str] | None = None,
 ) -> PlanView:
+    """The plan of exactly what `review` would send: the diff redacted through the run's
+    egress filter (configured patterns, every key variable the job holds), so the plan's
+    text is already scrubbed when it is printed."""
     config = load_config(config_path)
     changes = load_changes(
         diff_file, base, head, context_lines=config.review.chunking.context_lines
     )
+    egress = Egress.build(config, os.environ if env is None else env)
+    diff, _ = redact_diff(changes.diff, egress.redactor)
     try:
         target = choose_target(config, provider_id)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from None
-    plan = plan_review(
-        changes.diff,
+    plan = draft_plan(
+        diff,
         target,
         paths=config.review.paths,
         chunking=config.review.chunking,
         budget=budget,
         sensitive_paths=config.routing.sensitive_globs,
     )
-    estimates = estimate_costs(changes.diff, config, budget, known=plan)
-    return PlanView(plan, estimates, changes.source)
-
-
-def as_json(view: PlanView) -> str:
-    return "".join(json_parts(view))
-
-
-def json_parts(view: PlanView) -> Iterator[str]:
-    return document.json_parts(view.plan, view.estimates)
+    estimates = estimate_costs(diff, config, budget, known=plan)
+    return PlanView(plan, estimates, changes.source, egress)
 
 
 def as_text(view: PlanView) -> str:

@@ -31,16 +31,26 @@ def plan(
 ) -> int:
     """Chunk the diff for a model and estimate the review cost. No API key needed."""
     from ci_orch.cli import _plan_view as view
+    from ci_orch.egress import streams
+    from ci_orch.plan import document
     from ci_orch.plan.model import PlanDocument
 
     if schema:
         click.echo(json.dumps(PlanDocument.model_json_schema(), indent=2))
         return 0
     result = view.build(diff_file, base, head, config_path, provider_id, budget)
+    # From here the streams filter with the config's patterns and key variables as well.
+    streams.wrap_streams(result.egress)
     if fmt == "json":
-        for part in view.json_parts(result):
-            click.echo(part, nl=False)
-        click.echo()
+        before, after = document.json_frame(
+            result.plan.head(), result.estimates, chunks=len(result.plan.chunks)
+        )
+        click.echo(before, nl=False)
+        # The chunks hold only text of the diff the egress filter already redacted, and
+        # numbers: scanning their megabytes again on stdout would cost more than the plan.
+        for part in document.chunk_parts(result.plan.chunks):
+            streams.write_scrubbed(part)
+        click.echo(after)
     else:
         click.echo(view.as_text(result))
     return 0

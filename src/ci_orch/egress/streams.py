@@ -83,6 +83,15 @@ class ScrubbingStream(io.TextIOBase):
             self.inner.write(self._scrubbed(done))
         self.inner.flush()
 
+    def write_scrubbed(self, text: str) -> None:
+        """Pass on `text` that the caller already ran through this run's `Egress` (the plan of
+        a redacted diff): scanning megabytes of it a second time would double the command's
+        cost. What is pending from ordinary writes goes out scrubbed, in order, first."""
+        if self._pending:
+            done, self._pending = self._pending, ""
+            self.inner.write(self._scrubbed(done))
+        self.inner.write(text)
+
     def _scrubbed(self, text: str) -> str:
         if "::" not in text:
             return self.egress.scrub(text)
@@ -118,6 +127,16 @@ def wrap_streams(egress: Egress) -> None:
             stream.egress = egress
         else:
             setattr(sys, name, ScrubbingStream(stream, egress))
+
+
+def write_scrubbed(text: str) -> None:
+    """Write to stdout text already scrubbed by this run's `Egress`, skipping the second scan
+    of the stream wrapper. Only for text whose every string came out of that filter."""
+    stream = sys.stdout
+    if isinstance(stream, ScrubbingStream):
+        stream.write_scrubbed(text)
+    else:
+        stream.write(text)
 
 
 def filter_logs(logger: logging.Logger, egress: Egress) -> None:

@@ -6,7 +6,7 @@ from ci_orch.config.model import Config
 from ci_orch.config.providers import Capability, ProviderConfig
 from ci_orch.diff.model import Diff
 from ci_orch.plan.model import Estimate, Plan
-from ci_orch.plan.planner import Target, chunk_budget, plan_review
+from ci_orch.plan.planner import Draft, Target, chunk_budget, draft_plan
 from ci_orch.plan.tokens import tokenizer_for
 
 # Used when no provider is configured: a common 128k-window model, counted with o200k.
@@ -41,11 +41,12 @@ def choose_target(config: Config, provider_id: str | None) -> Target:
 
 
 def estimate_costs(
-    diff: Diff, config: Config, budget: int | None = None, known: Plan | None = None
+    diff: Diff, config: Config, budget: int | None = None, known: Plan | Draft | None = None
 ) -> list[Estimate]:
     """One estimate per provider. Providers that share a tokenizer and a chunk budget share
-    one plan (`known` is one already made), since planning is mostly counting tokens."""
-    plans: dict[tuple[str, int], Plan] = {}
+    one plan (`known` is one already made), since planning is mostly counting tokens. Only
+    sizes are needed, so the other plans' texts are never rendered."""
+    plans: dict[tuple[str, int], Plan | Draft] = {}
     if known is not None:
         plans[(known.tokenizer, known.budget_tokens)] = known
     estimates = []
@@ -54,7 +55,7 @@ def estimate_costs(
         size = chunk_budget(target, config.review.chunking) if budget is None else budget
         key = (target.tokenizer.name, size)
         if key not in plans:
-            plans[key] = plan_review(
+            plans[key] = draft_plan(
                 diff,
                 target,
                 paths=config.review.paths,
@@ -68,7 +69,7 @@ def estimate_costs(
     return estimates
 
 
-def _estimate(provider: ProviderConfig, plan: Plan, overhead: int) -> Estimate:
+def _estimate(provider: ProviderConfig, plan: Plan | Draft, overhead: int) -> Estimate:
     price = provider.unit_price
     tokens = sum(c.tokens + overhead for c in plan.chunks)
     worst_output = len(plan.chunks) * provider.max_output_tokens

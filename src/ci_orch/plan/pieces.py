@@ -34,12 +34,46 @@ def byte_bound(text: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class Cut:
+    """Lines [begin, end) of a hunk under their own header, the first `lead` shown as context;
+    `part` numbers the pieces of a split hunk (0: not split). Rendered when asked: a plan of
+    a large diff holds where its text comes from, not the text a second time."""
+
+    hunk: Hunk
+    begin: int
+    end: int
+    lead: int = 0
+    part: int = 0
+
+    def preamble(self) -> list[str]:
+        """The hunk header and the overlap lines, shown as context."""
+        lines = self.hunk.lines[self.begin : self.end]
+        label = f" (part {self.part})" if self.part else ""
+        head = hunk_header(lines, self.hunk.section, label)
+        return [head, *(render_line(ln, as_context=True) for ln in lines[: self.lead])]
+
+    def render(self, rendered: list[str] | None = None) -> str:
+        """The text; `rendered` holds the hunk's lines already rendered, when there are."""
+        start = self.begin + self.lead
+        if rendered is None:
+            body = [render_line(ln) for ln in self.hunk.lines[start : self.end]]
+        else:
+            body = rendered[start : self.end]
+        return "".join(self.preamble() + body)
+
+
+@dataclass(frozen=True, slots=True)
 class Piece:
     path: str
     order: tuple[int, int, int]  # (file, hunk, part): chunks keep the diff's own order
-    text: str
+    header: str
+    cuts: tuple[Cut, ...]
     raw_tokens: int
     added: tuple[tuple[str, int], ...]
+
+    @property
+    def text(self) -> str:
+        return self.header + "".join(c.render() for c in self.cuts)
 
 
 class LineTooLong(Exception):
@@ -48,7 +82,8 @@ class LineTooLong(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Segment:
-    text: str
+    cut: Cut
+    text: str  # held while its file is cut, then let go: the piece keeps `cut`
     raw_tokens: int | None  # None until counted; `bound` caps it
     bound: int
     added: tuple[tuple[str, int], ...]
@@ -114,15 +149,15 @@ def _group(
 def _piece(
     path: str, index: int, header: str, header_cost: int, segs: list[_Segment], count: Counting
 ) -> Piece:
-    body = "".join(s.text for s in segs)
     if all(s.raw_tokens is not None for s in segs):
         body_cost = sum(s.cost for s in segs)
     else:
-        body_cost = count.text(body)
+        body_cost = count.text("".join(s.text for s in segs))
     return Piece(
         path=path,
         order=(index, *segs[0].order) if segs else (index, 0, 0),
-        text=header + body,
+        header=header,
+        cuts=tuple(s.cut for s in segs),
         raw_tokens=header_cost + body_cost,
         added=tuple(a for s in segs for a in s.added),
     )
@@ -142,18 +177,21 @@ class _HunkLines:
     def segment(self, begin: int, end: int, lead: int = 0, part: int = 0) -> _Segment:
         """Lines [begin, end) under their own header; the first `lead` are overlap context.
         `part` numbers the pieces of a split hunk (0: not split)."""
-        lines = self.hunk.lines[begin:end]
-        label = f" (part {part})" if part else ""
-        texts = [hunk_header(lines, self.hunk.section, label)]
-        texts += [render_line(ln, as_context=True) for ln in lines[:lead]]
-        texts += self.rendered[begin + lead : end]
+        cut = Cut(self.hunk, begin, end, lead, part)
+        text = cut.render(self.rendered)
         owned = tuple(
-            (self.path, ln.new_no) for ln in lines[lead:] if ln.kind == "added" and ln.new_no
+            (self.path, ln.new_no)
+            for ln in self.hunk.lines[begin + lead : end]
+            if ln.kind == "added" and ln.new_no
         )
-        tokens = sum(self.count.lines(texts)) if self.costs else None
-        text = "".join(texts)
+        # Counted line by line once the hunk's lines are (the sum is exact: see planner.py).
+        tokens = self._cost(cut) if self.costs else None
         bound = byte_bound(text) if tokens is None else tokens
-        return _Segment(text, tokens, bound, owned, (self.index, part))
+        return _Segment(cut, text, tokens, bound, owned, (self.index, part))
+
+    def _cost(self, cut: Cut) -> int:
+        owned = self.costs[cut.begin + cut.lead : cut.end]
+        return sum(self.count.lines(cut.preamble())) + sum(owned)
 
 
 def _hunk_segments(

@@ -44,6 +44,69 @@ def chunk_budget(target: Target, chunking: Chunking) -> int:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DraftChunk:
+    """A chunk whose text is rendered from the diff when asked for."""
+
+    id: str
+    tokens: int
+    files: tuple[str, ...]
+    added_lines: tuple[tuple[str, int], ...]
+    pieces: tuple[Piece, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.pieces)
+
+    def render(self) -> Chunk:
+        # Built from checked parts: validating 400,000 line pairs again would copy them all.
+        return Chunk.model_construct(
+            id=self.id,
+            tokens=self.tokens,
+            text=self.text,
+            files=self.files,
+            added_lines=self.added_lines,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A plan that holds where each chunk's text comes from (the diff it was cut from), not
+    the text: `ci-orch plan` renders and prints one chunk at a time; `plan()` renders all."""
+
+    model: str
+    budget_tokens: int
+    tokenizer: str
+    tokenizer_exact: bool
+    added_lines_total: int
+    added_lines_planned: int
+    chunks: tuple[DraftChunk, ...]
+    skipped_files: tuple[SkippedFile, ...]
+
+    @property
+    def coverage(self) -> float:
+        return self.added_lines_planned / self.added_lines_total if self.added_lines_total else 1.0
+
+    def head(self) -> Plan:
+        """Every field of the plan but its chunks."""
+        return self._plan(())
+
+    def plan(self) -> Plan:
+        return self._plan(tuple(c.render() for c in self.chunks))
+
+    def _plan(self, chunks: tuple[Chunk, ...]) -> Plan:
+        return Plan(
+            model=self.model,
+            budget_tokens=self.budget_tokens,
+            tokenizer=self.tokenizer,
+            tokenizer_exact=self.tokenizer_exact,
+            added_lines_total=self.added_lines_total,
+            added_lines_planned=self.added_lines_planned,
+            chunks=chunks,
+            skipped_files=self.skipped_files,
+        )
+
+
 def plan_review(
     diff: Diff,
     target: Target,
@@ -55,6 +118,23 @@ def plan_review(
 ) -> Plan:
     """Chunks of every included file. Files matching `sensitive_paths` (globs) are packed only
     with each other: their chunks need hardened or local providers, the rest need not wait."""
+    draft = draft_plan(
+        diff, target, paths=paths, chunking=chunking, budget=budget,
+        sensitive_paths=sensitive_paths,
+    )
+    return draft.plan()
+
+
+def draft_plan(
+    diff: Diff,
+    target: Target,
+    *,
+    paths: PathFilter,
+    chunking: Chunking,
+    budget: int | None = None,
+    sensitive_paths: tuple[str, ...] = (),
+) -> Draft:
+    """The plan `plan_review` makes, with chunk texts left to render (`diff` must outlive it)."""
     budget = chunk_budget(target, chunking) if budget is None else budget
     if budget < MIN_BUDGET:
         raise UsageError(
@@ -70,11 +150,11 @@ def plan_review(
         apart = {p.path for p in pieces if matches_any(p.path, sensitive_paths)}
         bins = _pack([p for p in pieces if p.path not in apart], raw_budget)
         bins += _pack([p for p in pieces if p.path in apart], raw_budget)
-        del pieces  # the bins hold them now; _number lets go of each bin once it is a chunk
+        del pieces
         chunks = _number(bins, tok)
     skipped += [SkippedFile(path=p, reason="line-too-long") for p in too_long]
     included = {f.path for f in selection.files} - set(too_long)
-    return Plan(
+    return Draft(
         model=target.name,
         budget_tokens=budget,
         tokenizer=tok.name,
@@ -126,21 +206,16 @@ def _pack(pieces: list[Piece], raw_budget: int) -> list[list[Piece]]:
     return [sorted(b, key=lambda p: p.order) for b in bins]
 
 
-def _number(bins: list[list[Piece]], tok: Tokenizer) -> list[Chunk]:
-    """Chunks in diff order (by their first piece), numbered. Consumes `bins`: each bin's
-    pieces are released as soon as its chunk is built, so the text is never held twice."""
-    bins.sort(key=lambda b: b[0].order, reverse=True)
-    chunks: list[Chunk] = []
-    while bins:
-        b = bins.pop()
-        # Built from checked parts: validating 400,000 line pairs again would copy them all.
-        chunks.append(
-            Chunk.model_construct(
-                id=f"c{len(chunks) + 1:03d}",
-                tokens=tok.pad(sum(p.raw_tokens for p in b)),
-                text="".join(p.text for p in b),
-                files=tuple(dict.fromkeys(p.path for p in b)),
-                added_lines=tuple(a for p in b for a in p.added),
-            )
+def _number(bins: list[list[Piece]], tok: Tokenizer) -> list[DraftChunk]:
+    """Chunks in diff order (by their first piece), numbered."""
+    bins.sort(key=lambda b: b[0].order)
+    return [
+        DraftChunk(
+            id=f"c{i:03d}",
+            tokens=tok.pad(sum(p.raw_tokens for p in b)),
+            files=tuple(dict.fromkeys(p.path for p in b)),
+            added_lines=tuple(a for p in b for a in p.added),
+            pieces=tuple(b),
         )
-    return chunks
+        for i, b in enumerate(bins, 1)
+    ]

@@ -68,6 +68,13 @@ class SecretEngine:
     def __init__(self, rules: Sequence[SecretRule]) -> None:
         self.rules = tuple(rules)
         self._index = KeywordIndex(k for rule in self.rules for k in rule.keywords)
+        # Which rules (by priority) each keyword wakes, and those that always run: a text
+        # visits only its candidates, not every rule.
+        self._always = tuple(p for p, rule in enumerate(self.rules) if not rule.keywords)
+        self._woken: dict[str, tuple[int, ...]] = {}
+        for priority, rule in enumerate(self.rules):
+            for keyword in rule.keywords:
+                self._woken[keyword] = (*self._woken.get(keyword, ()), priority)
 
     @classmethod
     def from_config(cls, config: SecretsConfig | None = None) -> SecretEngine:
@@ -84,9 +91,11 @@ class SecretEngine:
             return []
         positions = self._index.positions(text.lower())
         found: list[tuple[int, SecretMatch]] = []
-        for priority, rule in enumerate(self.rules):
-            if rule.keywords and positions.keys().isdisjoint(rule.keywords):
-                continue
+        candidates = set(self._always)
+        for keyword in positions:
+            candidates.update(self._woken.get(keyword, ()))
+        for priority in sorted(candidates):
+            rule = self.rules[priority]
             windows = None
             if rule.line_scoped:
                 offsets = [o for k in rule.keywords for o in positions.get(k, ())]

@@ -61,19 +61,28 @@ class SecretRule:
     # The match always holds one of `keywords` in its first line (a name, then its value):
     # only the lines around keyword hits are searched, not the whole text.
     line_scoped: bool = False
-    compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    _reject: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    # Compiled on first use: most rules never run on a given text (their keywords are absent),
+    # and compiling all of them was a third of a short command's start-up.
+    _compiled: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _reject: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "compiled", re.compile(self.pattern, self.flags))
-        reject = re.compile(self.reject_before) if self.reject_before else None
-        object.__setattr__(self, "_reject", reject)
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        pattern = self._compiled
+        if pattern is None:
+            pattern = re.compile(self.pattern, self.flags)
+            object.__setattr__(self, "_compiled", pattern)
+        return pattern
 
     def rejected_by_context(self, text: str, start: int) -> bool:
-        if self._reject is None:
+        if not self.reject_before:
             return False
+        reject = self._reject
+        if reject is None:
+            reject = re.compile(self.reject_before)
+            object.__setattr__(self, "_reject", reject)
         line_start = text.rfind("\n", 0, start) + 1
-        return bool(self._reject.search(text, max(line_start, start - 60), start))
+        return bool(reject.search(text, max(line_start, start - 60), start))
 
     def spans(
         self, text: str, windows: list[tuple[int, int]] | None = None
