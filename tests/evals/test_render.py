@@ -132,3 +132,15 @@ def test_trend_svg_without_history_is_still_valid() -> None:
     root = ET.fromstring(render_trend_svg([]))  # noqa: S314
     assert root.findall(f".//{SVG}polyline") == []
     assert "no history yet" in "".join(root.itertext())
+
+
+def test_eval_files_pass_the_egress_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "sk-proj-" + "Q7" * 20  # a configured provider key, as the job's env holds it
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    run, comparison = _regression(tmp_path)
+    leaky = run.model_copy(update={"dataset_path": f"golden/{key}.jsonl"})
+    paths = write_outputs(leaky, comparison, tmp_path / "report")
+    assert paths and all(key not in p.read_text() for p in paths)
+    assert "<redacted:" in (tmp_path / "report" / "eval.json").read_text()

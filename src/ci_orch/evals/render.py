@@ -24,6 +24,7 @@ and model names come from config, not from us.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -31,6 +32,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from pydantic import BaseModel, ConfigDict
 
+from ci_orch.egress.filter import Egress
 from ci_orch.evals.junit import render_junit
 from ci_orch.evals.model import (
     Comparison,
@@ -72,12 +74,16 @@ def json_schema() -> dict[str, object]:
     }
 
 
-def _write(path: Path, text: str) -> Path:
-    return write_atomic(path, text.encode("utf-8"))
-
-
 def write_outputs(run: EvalRun, comparison: Comparison, report_dir: Path) -> list[Path]:
-    """Write every eval file into `report_dir`; returns the paths written or appended."""
+    """Write every eval file into `report_dir`; returns the paths written or appended.
+
+    Eval files are artifacts that leave the job like any report, so they pass the egress
+    filter too (model answers are quoted in them)."""
+    egress = Egress.build(None, os.environ)
+
+    def _write(path: Path, text: str) -> Path:
+        return write_atomic(path, egress.scrub(text).encode("utf-8"))
+
     report_dir.mkdir(parents=True, exist_ok=True)
     report = EvalReport(run=run, comparison=comparison)
     written = [

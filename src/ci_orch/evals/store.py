@@ -21,6 +21,7 @@ write, a hand edit) is skipped with a warning rather than failing the nightly jo
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
+from ci_orch.egress.filter import Egress
 from ci_orch.errors import UsageError
 from ci_orch.evals.model import CaseResult, Comparison, EvalRun, Frozen, SuiteMetrics
 from ci_orch.report.write import write_atomic
@@ -91,7 +93,8 @@ def load_baseline(path: Path) -> Baseline | None:
 def save_baseline(baseline: Baseline, path: Path) -> None:
     """Write atomically: a crash mid-write must not leave a half baseline behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, (baseline.model_dump_json(indent=2) + "\n").encode("utf-8"))
+    text = Egress.build(None, os.environ).scrub(baseline.model_dump_json(indent=2) + "\n")
+    write_atomic(path, text.encode("utf-8"))
 
 
 def refusal(run: EvalRun, comparison: Comparison | None) -> str | None:
@@ -245,7 +248,7 @@ def append_history(run: EvalRun, path: Path) -> bool:
         return False  # re-rendering the same run must not count it twice
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(record_for(run).model_dump_json() + "\n")
+        fh.write(Egress.build(None, os.environ).scrub(record_for(run).model_dump_json()) + "\n")
     return True
 
 
