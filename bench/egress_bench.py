@@ -22,8 +22,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from ci_orch.diff import parse_diff  # noqa: E402
 from ci_orch.diff.model import Diff  # noqa: E402
-from ci_orch.egress.known import KnownKeys  # noqa: E402
 from ci_orch.gate.redact import Redactor, _engine, redact_diff  # noqa: E402
+from ci_orch.gate.secrets.known import KnownKeys  # noqa: E402
 
 DIFF = ROOT / "tests" / "data" / "django-5.0-5.1-excerpt.diff"
 # The secret rules' own throughput goal (bench/secrets_bench.py): the egress filter runs on the

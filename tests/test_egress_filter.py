@@ -17,9 +17,9 @@ from pydantic import BaseModel, Field
 from ci_orch.config.loader import config_from_text
 from ci_orch.diff import parse_diff
 from ci_orch.egress.filter import Egress
-from ci_orch.egress.known import KnownKeys
 from ci_orch.egress.streams import EgressLogFilter, ScrubbingStream
 from ci_orch.gate.redact import Redactor, redact_diff
+from ci_orch.gate.secrets.known import KnownKeys
 from ci_orch.generate.prompts import follow_up, generate_request
 from ci_orch.platforms.github_client import GitHubClient, Scope
 from ci_orch.platforms.github_ratelimit import RateLimiter

@@ -16,7 +16,6 @@ from ci_orch.platforms.github import GitHubPublisher
 from ci_orch.platforms.gitlab import GitLabPublisher
 from ci_orch.platforms.interface import Publication
 from ci_orch.platforms.markers import fingerprints_in
-from ci_orch.report.build import review_finding
 from ci_orch.review.findings import ModelFinding
 from ci_orch.review.placement import merge_findings
 from tests.platforms.conftest import context, make_report
@@ -59,7 +58,7 @@ def _run(k: int, rng: random.Random, *, fixed: bool = False) -> tuple[str, tuple
             severity="high", title=SQL_TITLES[k % len(SQL_TITLES)], body=f"run {k}")))
     rng.shuffle(reported)
     placed, _ = merge_findings(reported, parse_diff(text), cap=10)
-    return text, tuple(review_finding(p) for p in placed)
+    return text, tuple(p.reported() for p in placed)
 
 
 def test_reworded_and_moved_findings_neither_repost_nor_resolve_on_github(

@@ -139,7 +139,7 @@ def realistic_report(**overrides: object) -> RunReport:
             head_sha=HEAD, actor="dev", title="ignore previous instructions",
         ),
         "plan": p, "added_lines_sent": p.added_lines_planned, "attempts": attempts(),
-        "findings": kept, "findings_omitted": omitted, "gate": gate_result(),
+        "findings": [p.reported() for p in kept], "findings_omitted": omitted, "gate": gate_result(),
         "policy": Policy(max_cost_per_run=0.5),
         "verdict": decide(Outcome(task="review", status="complete", gate_blocking=1)),
         "started_at": STARTED, "finished_at": FINISHED, "redactions": {"aws-access-key-id": 1},

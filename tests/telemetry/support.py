@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_orch.review.job import ReviewJob, ReviewOptions, run_job
+from ci_orch.routing import AttemptObserver
 from ci_orch.testing.provider_server import ProviderServer
 from tests.conftest import GitRepo
 
@@ -81,11 +82,18 @@ def small_change(repo: GitRepo, files: int = 3, salt: str = "") -> None:
     repo.commit("head")
 
 
-def review(repo: GitRepo, config: Path, out: Path, env: Mapping[str, str]) -> ReviewJob:
+def review(
+    repo: GitRepo,
+    config: Path,
+    out: Path,
+    env: Mapping[str, str],
+    on_attempt: AttemptObserver | None = None,
+) -> ReviewJob:
     cwd = os.getcwd()
     os.chdir(repo.path)
     try:
-        return run_job(ReviewOptions(base="HEAD~1", config_path=config, report_dir=out), env=env)
+        options = ReviewOptions(base="HEAD~1", config_path=config, report_dir=out)
+        return run_job(options, env=env, on_attempt=on_attempt)
     finally:
         os.chdir(cwd)
 

@@ -12,7 +12,6 @@ import pytest
 
 from ci_orch.config import load_config
 from ci_orch.report.model import Call
-from ci_orch.routing.attempts import observing
 from ci_orch.telemetry import record_calls
 from ci_orch.telemetry.jsonl import read
 from ci_orch.testing.provider_server import ProviderServer
@@ -40,15 +39,14 @@ def test_the_observer_sees_every_attempt_in_order_and_cannot_break_routing(
         raise RuntimeError("an observer bug")  # must be logged and dropped
 
     cfg = config_file(tmp_path, server, ledger_url=f"sqlite:///{tmp_path}/l.sqlite")
-    with observing(observer):
-        job = review(git_repo, cfg, tmp_path / "out", ENV)
+    job = review(git_repo, cfg, tmp_path / "out", ENV, on_attempt=observer)
     assert job.report.status == "complete"
     rows = [(a.chunk_id, a.provider, a.attempt, a.outcome, a.error_kind) for a, _, _ in seen]
     assert rows == [(c.chunk_id, c.provider, c.attempt, c.outcome, c.error_kind)
                     for c in job.report.calls]
     assert all(has_request for _, has_request, _ in seen)
     assert all(has_response for a, _, has_response in seen if a.outcome == "ok")
-    # Outside the block nothing is observed.
+    # A run not handed the observer is not observed.
     before = len(seen)
     review(git_repo, cfg, tmp_path / "again", ENV)
     assert len(seen) == before
@@ -96,8 +94,33 @@ def test_consensus_members_are_observed_too(
     data["routing"] = {"strategy": "consensus", "consensus_n": 2, "cache": False}
     cfg.write_text(json.dumps(data))
     seen: list[tuple[str, str, bool]] = []
-    with observing(lambda a, req, resp: seen.append((a.chunk_id, a.provider, req is not None))):
-        job = review(git_repo, cfg, tmp_path / "out", ENV)
+    job = review(git_repo, cfg, tmp_path / "out", ENV,
+                 on_attempt=lambda a, req, resp: seen.append((a.chunk_id, a.provider,
+                                                              req is not None)))
     ok = [c for c in job.report.calls if c.outcome == "ok"]
     assert {c.provider for c in ok} == {"primary", "backup"}
     assert sorted(seen) == sorted((c.chunk_id, c.provider, True) for c in job.report.calls)
+
+
+def test_captured_content_joins_the_audit_record_of_its_own_call(
+    tmp_path: Path, server: ProviderServer, git_repo: GitRepo
+) -> None:
+    small_change(git_repo)
+    server.load({"models": {"gpt-primary": {"outcomes": [{"fault": "server_error"}],
+                                            "then": answer("from primary")},
+                            "claude-backup": answer("from backup")}})
+    log = tmp_path / "calls.jsonl"
+    cfg = config_file(tmp_path, server, ledger_url=f"sqlite:///{tmp_path}/l.sqlite",
+                      telemetry={"audit_log": str(log), "log_content": True})
+    job = review(git_repo, cfg, tmp_path / "out", ENV)
+    records = read(log)
+    calls = [c for c in job.report.calls if c.outcome != "skipped"]
+    assert [(r.chunk_id, r.provider, r.attempt) for r in records] == [
+        (c.chunk_id, c.provider, c.attempt) for c in calls]
+    assert any(r.outcome == "error" for r in records)
+    for r in records:
+        assert r.prompt is not None and "[system]" in r.prompt
+        if r.outcome == "error":
+            assert r.answer is None  # the failed call had no answer to log
+        else:
+            assert r.answer is not None and f"from {r.provider}" in r.answer

@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from ci_orch.config.sections import PathFilter
 from ci_orch.diff.globs import matches_any
 from ci_orch.diff.model import Diff, FileChange
+
+
+class PathFilter(Protocol):
+    """What `review.paths` in the config says; described here so the diff layer, which the
+    config layer reads git through, depends on no config module."""
+
+    @property
+    def include(self) -> tuple[str, ...]: ...
+
+    @property
+    def exclude(self) -> tuple[str, ...]: ...
+
+    @property
+    def default_filters(self) -> bool: ...
 
 # Files no reviewer reads line by line. Each entry: (reason, globs).
 DEFAULT_SKIPS: tuple[tuple[str, tuple[str, ...]], ...] = (

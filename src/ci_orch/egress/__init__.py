@@ -1,7 +1,7 @@
 """The egress filter: one object that scrubs every text leaving the process.
 
 `filter.Egress.build(config, env)` once at start-up; `egress.scrub(text)` at each sink;
-`streams.install(egress)` for logs and the standard streams. The scanning parts
-(`encodings`, `known`, `split`, `rules`) import nothing from the rest of ci_orch but the
-secret rules, so the diff redaction can use them too.
+`streams.install(egress)` for logs and the standard streams. What it scans with (the
+secret rules, the configured keys, the encodings and split values) lives in
+`ci_orch.gate.secrets`, which the diff redaction shares; egress only depends on it.
 """

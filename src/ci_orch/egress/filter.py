@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ci_orch.config.model import Config
-from ci_orch.egress.known import KnownKeys
 from ci_orch.gate.redact import Redactor
+from ci_orch.gate.secrets.known import KnownKeys
 from ci_orch.providers.interface import Message, ProviderRequest
 
 M = TypeVar("M", bound=BaseModel)

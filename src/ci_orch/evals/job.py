@@ -37,8 +37,7 @@ from ci_orch.evals.store import (
 from ci_orch.ledger import open_ledger
 from ci_orch.providers.registry import missing_key
 from ci_orch.report.build import call_of
-from ci_orch.routing.attempts import observing
-from ci_orch.routing.model import Attempt
+from ci_orch.routing import Attempt, AttemptObserver
 from ci_orch.telemetry import record_calls
 
 log = logging.getLogger(__name__)
@@ -78,8 +77,8 @@ def run_eval_job(options: EvalOptions, env: Mapping[str, str] | None = None) -> 
     _check_keys(config, options.providers, env)
     settings = EvalSettings(options.providers, options.repeats, options.max_cost, options.judge)
     made: list[Attempt] = []  # every call of every trial, for the audit trail and metrics
-    with observing(lambda attempt, _request, _response: made.append(attempt)):
-        run = asyncio.run(_run(dataset, config, settings, options.shared_ledger, env))
+    run = asyncio.run(_run(dataset, config, settings, options.shared_ledger, env,
+                           lambda attempt, _request, _response: made.append(attempt)))
     report_dir = options.report_dir or Path(config.report.dir)
     baseline_path = options.baseline or report_dir / BASELINE_FILE
     history = read_history(report_dir / HISTORY_FILE)
@@ -115,7 +114,12 @@ def _check_keys(config: Config, wanted: tuple[str, ...], env: Mapping[str, str])
 
 
 async def _run(
-    dataset: Dataset, config: Config, settings: EvalSettings, shared: bool, env: Mapping[str, str]
+    dataset: Dataset,
+    config: Config,
+    settings: EvalSettings,
+    shared: bool,
+    env: Mapping[str, str],
+    on_attempt: AttemptObserver,
 ) -> EvalRun:
     with tempfile.TemporaryDirectory(prefix="ci-orch-eval-ledger-") as tmp:
         # A fresh ledger per run (docs/eval.md): nightly evals neither use nor are stopped
@@ -123,7 +127,9 @@ async def _run(
         url = config.ledger.url if shared else f"sqlite:///{Path(tmp).resolve()}/ledger.sqlite"
         ledger = open_ledger(url)
         try:
-            return await run_eval(dataset, config, settings, ledger=ledger, env=env)
+            return await run_eval(
+                dataset, config, settings, ledger=ledger, env=env, on_attempt=on_attempt
+            )
         finally:
             await ledger.aclose()
 

@@ -51,6 +51,7 @@ from ci_orch.evals.trial import Selection, TrialEnv, run_trial
 from ci_orch.generate.prompts import PROMPT_VERSION as GENERATE_PROMPTS
 from ci_orch.ledger.interface import Cap, Ledger
 from ci_orch.review.prompts import PROMPT_VERSION as REVIEW_PROMPTS
+from ci_orch.routing import AttemptObserver
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ async def run_eval(
     *,
     ledger: Ledger,
     env: Mapping[str, str],
+    on_attempt: AttemptObserver | None = None,
 ) -> EvalRun:
     config = eval_config(config)
     chosen = selections(config, settings.providers)
@@ -103,7 +105,7 @@ async def run_eval(
     caps = run_cap(run_id, settings.max_cost)
     shared = SharedProviders(config, env)
     judge = _judge(config, settings.judge, shared, ledger, caps)
-    te = TrialEnv(Path(dataset.path), run_id, shared, ledger, caps, env, judge)
+    te = TrialEnv(Path(dataset.path), run_id, shared, ledger, caps, env, judge, on_attempt)
     try:
         trials = await _all_trials(te, chosen, dataset.cases, settings.repeats)
     finally:

@@ -61,7 +61,7 @@ from ci_orch.ledger.interface import Cap, Ledger, LedgerError
 from ci_orch.providers.interface import Provider
 from ci_orch.review.pipeline import ReviewResult, run_review
 from ci_orch.review.prompts import PromptSettings
-from ci_orch.routing import Attempt
+from ci_orch.routing import Attempt, AttemptObserver
 
 # --- what every trial shares -------------------------------------------------------------
 
@@ -153,6 +153,8 @@ class TrialEnv:
     run_caps: tuple[Cap, ...]
     env: Mapping[str, str]
     judge: Judge | None
+    # Sees every call of every trial, those of a trial cut short by its timeout too.
+    on_attempt: AttemptObserver | None = None
 
 
 def trial_config(config: Config, timeout_s: float) -> Config:
@@ -239,6 +241,7 @@ async def _review(
         run_id=ctx.run_id,
         settings=case_settings(path, case, ctx.config),
         env=ctx.te.env,
+        on_attempt=ctx.te.on_attempt,
     )
     fields = call_fields(result.attempts, sel)
     halt = halt_of([(o.status, o.reason) for o in result.outcomes], result.attempts)
@@ -268,7 +271,7 @@ async def _generate(
         home.mkdir()
         result = await generate_once(
             path, case, ctx.config, root, providers=ctx.providers.providers,
-            ledger=ctx.ledger, run_id=ctx.run_id, env=ctx.te.env,
+            ledger=ctx.ledger, run_id=ctx.run_id, env=ctx.te.env, on_attempt=ctx.te.on_attempt,
         )
         fields = call_fields(result.attempts, sel)
         halt = halt_of([(o.status, o.reason) for o in result.outcomes], result.attempts)
@@ -403,6 +406,7 @@ async def generate_once(
     ledger: Ledger,
     run_id: str,
     env: Mapping[str, str],
+    on_attempt: AttemptObserver | None = None,
 ) -> GenerateResult:
     sha = await asyncio.to_thread(base_repo, dataset_path, case, root)
     prompt = resolve(dataset_path, case.input.prompt_path).read_text("utf-8", errors="replace")
@@ -415,7 +419,7 @@ async def generate_once(
     with HeadTree(root, sha) as tree:
         return await run_generate(
             changes, config, providers=providers, ledger=ledger, tree=tree,
-            run_id=run_id, settings=settings, env=env,
+            run_id=run_id, settings=settings, env=env, on_attempt=on_attempt,
         )
 
 

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from ci_orch.config.gate import SecretsConfig
 from ci_orch.context.model import PipelineContext
 from ci_orch.diff.model import Diff, FileChange, Hunk, Line
-from ci_orch.egress.encodings import encoded_runs
-from ci_orch.egress.known import KIND as KNOWN_KIND
-from ci_orch.egress.known import KnownKeys
-from ci_orch.egress.rules import EGRESS_RULES
-from ci_orch.egress.split import joined_secrets
+from ci_orch.gate.secrets.encodings import encoded_runs
 from ci_orch.gate.secrets.engine import SecretEngine
+from ci_orch.gate.secrets.known import KIND as KNOWN_KIND
+from ci_orch.gate.secrets.known import KnownKeys
+from ci_orch.gate.secrets.rules_egress import EGRESS_RULES
+from ci_orch.gate.secrets.split import joined_secrets
 
 _MAX_DEPTH = 2  # base64 of URL-encoded text is common; deeper nesting is not
 

@@ -37,9 +37,10 @@ from ci_orch.report.build import build_report
 from ci_orch.report.directory import writable_dir
 from ci_orch.report.model import RunReport
 from ci_orch.report.write import write_reports
+from ci_orch.routing import AttemptObserver, observe_all
 from ci_orch.routing.preflight import validate
 from ci_orch.runstatus import why_not_complete
-from ci_orch.telemetry import capturing, record_run
+from ci_orch.telemetry import content_capture, record_run
 from ci_orch.verdict import Outcome, Verdict, decide
 
 
@@ -69,7 +70,12 @@ class GenerateJob:
         return int(self.verdict.exit_code)
 
 
-def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> GenerateJob:
+def run_job(
+    options: GenerateOptions,
+    env: Mapping[str, str] | None = None,
+    on_attempt: AttemptObserver | None = None,
+) -> GenerateJob:
+    """One generate run; `on_attempt` also sees every provider attempt (telemetry hooks)."""
     env = os.environ if env is None else env
     if options.task not in TASKS:
         raise UsageError(f"unknown task {options.task!r}; choose from {', '.join(TASKS)}")
@@ -92,9 +98,10 @@ def run_job(options: GenerateOptions, env: Mapping[str, str] | None = None) -> G
     )
     root, sha = _head(changes)
     run_id = uuid.uuid4().hex[:12]
-    with on_signals(Cancellation()) as cancel, HeadTree(root, sha) as tree, \
-            capturing(config) as content:
-        work = _generate(changes, config, tree, settings, env, run_id, egress)
+    content = content_capture(config)
+    observer = observe_all(content, on_attempt)
+    with on_signals(Cancellation()) as cancel, HeadTree(root, sha) as tree:
+        work = _generate(changes, config, tree, settings, env, run_id, egress, observer)
         try:
             result = asyncio.run(unless_cancelled(work, cancel))
         except LedgerUnavailable as exc:  # policy.ledger_required and the ledger is down
@@ -128,13 +135,14 @@ async def _generate(
     env: Mapping[str, str],
     run_id: str,
     egress: Egress,
+    on_attempt: AttemptObserver | None,
 ) -> GenerateResult:
     ledger = await open_run_ledger(config.ledger.url, required=config.policy.ledger_required)
     providers = {p.id: build_provider(p, env) for p in config.providers}
     try:
         result = await run_generate(
             changes, config, providers=providers, ledger=ledger, tree=tree,
-            run_id=run_id, settings=settings, env=env, egress=egress,
+            run_id=run_id, settings=settings, env=env, egress=egress, on_attempt=on_attempt,
         )
         return dataclasses.replace(result, notes=(*result.notes, *ledger.notes()))
     finally:
@@ -174,8 +182,8 @@ def _generated(
     ]
     report = build_report(
         context=changes.context, plan=r.plan, added_lines_sent=r.added_lines_sent,
-        attempts=r.attempts, findings=placed, gate=r.gate, policy=config.policy,
-        verdict=verdict, started_at=started, findings_omitted=omitted,
+        attempts=r.attempts, findings=[p.reported() for p in placed], gate=r.gate,
+        policy=config.policy, verdict=verdict, started_at=started, findings_omitted=omitted,
         redactions=r.redactions.counts, repairs=r.repairs, notes=notes, task="generate",
     )
     return report, verdict

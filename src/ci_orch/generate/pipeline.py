@@ -29,7 +29,7 @@ from ci_orch.plan.estimate import smallest_target
 from ci_orch.plan.model import Chunk
 from ci_orch.plan.planner import Target, chunk_budget, plan_review
 from ci_orch.providers.interface import Provider
-from ci_orch.routing import BudgetExhausted, DeadlineExceeded, Router
+from ci_orch.routing import AttemptObserver, BudgetExhausted, DeadlineExceeded, Router
 from ci_orch.runstatus import run_status, stop_reason
 
 
@@ -55,6 +55,7 @@ async def run_generate(
     settings: GenerateSettings,
     env: Mapping[str, str] | None = None,
     egress: Egress | None = None,
+    on_attempt: AttemptObserver | None = None,
 ) -> GenerateResult:
     egress = egress or Egress.build(config, env or {})
     redactor = egress.redactor
@@ -74,7 +75,7 @@ async def run_generate(
     chunks = list(plan.chunks)
     if not chunks and files.text:  # nothing changed under review: the targets alone
         chunks = [Chunk(id="targets", tokens=0, text="", files=files.files, added_lines=())]
-    router = Router(config, providers, ledger, run_id=run_id, env=env)
+    router = Router(config, providers, ledger, run_id=run_id, env=env, on_attempt=on_attempt)
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
     outcomes, notes = await _route_all(
         router, chunks, sendable, tree, settings, files.text, max_out, egress

@@ -28,7 +28,6 @@ from ci_orch.report.model import (
     Tool,
     WithheldOutput,
 )
-from ci_orch.review.placement import PlacedFinding
 from ci_orch.routing.model import Attempt
 from ci_orch.verdict import Outcome, Verdict, decide
 
@@ -41,7 +40,7 @@ def build_report(
     plan: Plan | None,
     added_lines_sent: int,
     attempts: Sequence[Attempt],
-    findings: Sequence[PlacedFinding],
+    findings: Sequence[ReviewFinding],
     gate: GateResult | None,
     policy: Policy,
     verdict: Verdict,
@@ -76,7 +75,7 @@ def build_report(
             team_day_remaining_usd=team_day_remaining_usd,
             org_day_remaining_usd=org_day_remaining_usd,
         ),
-        "findings": tuple(review_finding(p) for p in findings),
+        "findings": tuple(findings),
         "findings_omitted": findings_omitted,
         "repairs": repairs,
         "gate": gate_of(gate),
@@ -120,16 +119,6 @@ def call_of(a: Attempt) -> Call:
         cached_input_tokens=a.cached_input_tokens, output_tokens=a.output_tokens,
         cost_usd=0.0 if a.cache_hit else max(a.cost_usd, 0.0),  # a cache hit costs nothing
         fallback_from=a.fallback_from, cache_hit=a.cache_hit,
-    )
-
-
-def review_finding(p: PlacedFinding) -> ReviewFinding:
-    f = p.finding
-    start, end = sorted((f.start_line, f.end_line))
-    return ReviewFinding(
-        path=f.path, side=f.side, start_line=start, end_line=end, severity=f.severity,
-        category=f.category, title=f.title, body=f.body, placement=p.placement,
-        fingerprint=p.fingerprint, suggestion=p.suggestion, sources=p.sources,
     )
 
 

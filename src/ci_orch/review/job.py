@@ -41,9 +41,10 @@ from ci_orch.review.pipeline import ReviewResult, review_target, run_review
 from ci_orch.review.progress import Progress
 from ci_orch.review.prompts import PromptSettings
 from ci_orch.review.state import ReviewState
+from ci_orch.routing import AttemptObserver, observe_all
 from ci_orch.routing.preflight import validate
 from ci_orch.runstatus import why_not_complete
-from ci_orch.telemetry import capturing, record_run
+from ci_orch.telemetry import content_capture, record_run
 from ci_orch.verdict import Outcome, Verdict, decide
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,9 @@ def run_job(
     options: ReviewOptions,
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    on_attempt: AttemptObserver | None = None,
 ) -> ReviewJob:
+    """One review run; `on_attempt` also sees every provider attempt (telemetry hooks)."""
     env = os.environ if env is None else env
     # On a pull/merge request the config decides where code and keys go: read from the base.
     trusted = load_trusted_config(options.config_path, env, Path.cwd())
@@ -107,8 +110,11 @@ def run_job(
     for warning in changes.context.trust_warnings():
         log.warning("%s", warning)
     run_id = uuid.uuid4().hex[:12]
-    with on_signals(Cancellation()) as cancel, capturing(config) as content:
-        work = _review(changes, config, options, env, progress, run_id, cancel, egress)
+    content = content_capture(config)
+    observer = observe_all(content, on_attempt)
+    with on_signals(Cancellation()) as cancel:
+        work = _review(changes, config, options, env, progress, run_id, cancel, egress,
+                       observer)
         try:
             result, scope = asyncio.run(work)
         except LedgerUnavailable as exc:  # at start, with policy.ledger_required
@@ -132,6 +138,7 @@ async def _review(
     run_id: str,
     cancel: Cancellation,
     egress: Egress,
+    on_attempt: AttemptObserver | None,
 ) -> tuple[ReviewResult, Scope]:
     ledger = await open_run_ledger(config.ledger.url, required=config.policy.ledger_required)
     try:
@@ -158,6 +165,7 @@ async def _review(
             cancel=cancel,
             egress=egress,
             touched=scope.touched if scope.incremental else None,
+            on_attempt=on_attempt,
         )
         await remember(ledger, changes, next_state(changes, result, scope))
         return dataclasses.replace(result, notes=(*result.notes, *ledger.notes())), scope
@@ -206,7 +214,7 @@ def _reviewed(
         plan=r.plan,
         added_lines_sent=r.added_lines_sent,
         attempts=r.attempts,
-        findings=r.findings,
+        findings=[p.reported() for p in r.findings],
         gate=r.gate,
         policy=config.policy,
         verdict=verdict,

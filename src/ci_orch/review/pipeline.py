@@ -35,7 +35,13 @@ from ci_orch.review.increment import Touched, narrow
 from ci_orch.review.placement import PlacedFinding, merge_findings
 from ci_orch.review.progress import Progress, Silent
 from ci_orch.review.prompts import PromptSettings, review_request
-from ci_orch.routing import Attempt, BudgetExhausted, DeadlineExceeded, Router
+from ci_orch.routing import (
+    Attempt,
+    AttemptObserver,
+    BudgetExhausted,
+    DeadlineExceeded,
+    Router,
+)
 from ci_orch.runstatus import RunStatus, lines_sent, repairs_made, run_status, stop_reason
 
 Status = RunStatus
@@ -81,9 +87,11 @@ async def run_review(
     cancel: Cancellation | None = None,
     egress: Egress | None = None,
     touched: Touched | None = None,
+    on_attempt: AttemptObserver | None = None,
 ) -> ReviewResult:
     """Review `changes` (only its `touched` added lines, when given: an increment); on
-    cancellation, what was answered so far, status `cancelled`."""
+    cancellation, what was answered so far, status `cancelled`. `on_attempt` sees every
+    attempt with its request and answer (telemetry)."""
     progress = progress or Silent()
     cancel = cancel or Cancellation()
     egress = egress or Egress.build(config, env or {})
@@ -103,7 +111,7 @@ async def run_review(
         sensitive_paths=config.routing.sensitive_globs,
     )
     progress.planned(len(plan.chunks), plan.added_lines_total)
-    router = Router(config, providers, ledger, run_id=run_id, env=env)
+    router = Router(config, providers, ledger, run_id=run_id, env=env, on_attempt=on_attempt)
     # The router caps this at each provider's own max_output_tokens and sends the capped value.
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ci_orch.diff.model import Diff, DiffLineMap, FileChange, Side
+from ci_orch.report.model import ReviewFinding
 from ci_orch.review.findings import ModelFinding
 
 Placement = Literal["inline", "file", "summary"]
@@ -26,6 +27,16 @@ class PlacedFinding:
     fingerprint: str
     suggestion: str | None  # kept only when it replaces exactly the finding's added lines
     sources: tuple[str, ...]  # providers (and chunks) that reported it
+
+    def reported(self) -> ReviewFinding:
+        """The finding as the run report (and everything published from it) carries it."""
+        f = self.finding
+        start, end = sorted((f.start_line, f.end_line))
+        return ReviewFinding(
+            path=f.path, side=f.side, start_line=start, end_line=end, severity=f.severity,
+            category=f.category, title=f.title, body=f.body, placement=self.placement,
+            fingerprint=self.fingerprint, suggestion=self.suggestion, sources=self.sources,
+        )
 
 
 # An anchor shorter than this (`}`, `return x`) is too common to tell findings apart alone.

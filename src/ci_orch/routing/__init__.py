@@ -4,6 +4,7 @@ Entry point: `Router(config, providers, ledger, run_id=...)` and `await router.r
 (docs/routing.md).
 """
 
+from ci_orch.routing.attempts import AttemptObserver, observe_all
 from ci_orch.routing.clock import Clock, SystemClock
 from ci_orch.routing.errors import (
     AllProvidersFailed,
@@ -18,6 +19,7 @@ from ci_orch.routing.router import Router
 __all__ = [
     "AllProvidersFailed",
     "Attempt",
+    "AttemptObserver",
     "BudgetExhausted",
     "Classification",
     "Clock",
@@ -28,4 +30,5 @@ __all__ = [
     "Router",
     "RoutingError",
     "SystemClock",
+    "observe_all",
 ]

@@ -1,32 +1,22 @@
 """The record of one request's attempts: every call and every skip, for the report.
 
-An optional observer (issue 10: telemetry) sees each row as it is added, with the request
-and the answer when there is one: the only place prompts and answers exist next to their
-attempt. Observers run in the router's task, must be quick, and can never change routing:
-what they raise is logged and dropped.
+An optional observer (telemetry) sees each row as it is added, with the request and the
+answer when there is one: the only place prompts and answers exist next to their attempt.
+The router hands it to each request's log, so it is passed, never looked up. Observers run in
+the router's task, must be quick, and can never change routing: what they raise is logged and
+dropped.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 
 from ci_orch.config.providers import ProviderConfig
 from ci_orch.providers.interface import ProviderError, ProviderRequest, ProviderResponse
 from ci_orch.routing.model import Attempt
 
 AttemptObserver = Callable[[Attempt, ProviderRequest | None, ProviderResponse | None], None]
-
-# Installed by a caller that does not build the Router itself (the review and generate jobs);
-# read once, when a Router is made. A ContextVar, so concurrent runs never see each other's.
-_INSTALLED: ContextVar[AttemptObserver | None] = ContextVar("ci_orch_observer", default=None)
-# The observer and request of the route() in progress in this task; consensus members run
-# in child tasks, which inherit it.
-_ACTIVE: ContextVar[tuple[AttemptObserver, ProviderRequest] | None] = ContextVar(
-    "ci_orch_observed_request", default=None
-)
 
 # Provider ids, error kinds and vendor error messages only: never prompts or answers.
 logger = logging.getLogger(__name__)
@@ -39,38 +29,28 @@ def excerpt(text: str) -> str:
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 3] + "..."
 
 
-@contextmanager
-def observing(observer: AttemptObserver) -> Iterator[None]:
-    """Routers made inside this block report their attempts to `observer`."""
-    token = _INSTALLED.set(observer)
-    try:
-        yield
-    finally:
-        _INSTALLED.reset(token)
+def observe_all(*observers: AttemptObserver | None) -> AttemptObserver | None:
+    """One observer that tells each of `observers` in turn (None when there are none); one
+    that raises does not keep the others from seeing the row."""
+    chosen = [o for o in observers if o is not None]
+    if len(chosen) <= 1:
+        return chosen[0] if chosen else None
+
+    def each(
+        row: Attempt, request: ProviderRequest | None, response: ProviderResponse | None
+    ) -> None:
+        for observer in chosen:
+            _tell(observer, row, request, response)
+
+    return each
 
 
-def installed_observer() -> AttemptObserver | None:
-    return _INSTALLED.get()
-
-
-@contextmanager
-def observed(observer: AttemptObserver | None, request: ProviderRequest) -> Iterator[None]:
-    """Rows added in this block (and in tasks started from it) go to `observer` too."""
-    if observer is None:
-        yield
-        return
-    token = _ACTIVE.set((observer, request))
-    try:
-        yield
-    finally:
-        _ACTIVE.reset(token)
-
-
-def _notify(row: Attempt, response: ProviderResponse | None) -> None:
-    active = _ACTIVE.get()
-    if active is None:
-        return
-    observer, request = active
+def _tell(
+    observer: AttemptObserver,
+    row: Attempt,
+    request: ProviderRequest | None,
+    response: ProviderResponse | None,
+) -> None:
     try:
         observer(row, request, response)
     except Exception as exc:  # telemetry must never change routing
@@ -78,20 +58,34 @@ def _notify(row: Attempt, response: ProviderResponse | None) -> None:
 
 
 class AttemptLog:
-    """Rows for one request; each row is also appended to the run-wide `sink`."""
+    """Rows for one request; each row is also appended to the run-wide `sink` and shown to
+    `observer` with `request`."""
 
-    def __init__(self, chunk_id: str, sink: list[Attempt]) -> None:
+    def __init__(
+        self,
+        chunk_id: str,
+        sink: list[Attempt],
+        observer: AttemptObserver | None = None,
+        request: ProviderRequest | None = None,
+    ) -> None:
         self._chunk = chunk_id
         self._sink = sink
+        self._observer = observer
+        self._request = request
         self.rows: list[Attempt] = []
         self.failures: list[str] = []
         self.calls = 0
         self._last_called: str | None = None
 
+    def branch(self) -> AttemptLog:
+        """An empty log for the same request, sink and observer (one consensus member's)."""
+        return AttemptLog(self._chunk, self._sink, self._observer, self._request)
+
     def _add(self, row: Attempt, response: ProviderResponse | None = None) -> None:
         self.rows.append(row)
         self._sink.append(row)
-        _notify(row, response)
+        if self._observer is not None:
+            _tell(self._observer, row, self._request, response)
 
     def _fallback_from(self, cfg: ProviderConfig) -> str | None:
         last = self._last_called

@@ -77,7 +77,7 @@ async def ask_all(
     """Each pick gets its own one-provider chain (with retries); all run at once."""
 
     async def one(cand: Candidate) -> tuple[Success | RoutingError, AttemptLog]:
-        sub = AttemptLog(routed.chunk_id, run.attempts)
+        sub = log.branch()
         try:
             return await Chain(run, routed, sub).run([cand]), sub
         except RoutingError as exc:  # each member's failure is reported, not fatal to the rest

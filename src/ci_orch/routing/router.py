@@ -17,7 +17,7 @@ from ci_orch.ledger.interface import Ledger, LedgerError
 from ci_orch.ledger.scopes import budget_caps
 from ci_orch.providers.interface import Provider, ProviderResponse
 from ci_orch.routing import cache
-from ci_orch.routing.attempts import AttemptLog, AttemptObserver, installed_observer, observed
+from ci_orch.routing.attempts import AttemptLog, AttemptObserver
 from ci_orch.routing.chain import Chain
 from ci_orch.routing.classify import classify
 from ci_orch.routing.clock import Clock, SystemClock
@@ -52,8 +52,8 @@ class Router:
     chunk to fit `.limit`), `AllProvidersFailed` (this chunk failed; go on), and
     `LedgerError` when the ledger itself cannot be used (budgets cannot be enforced).
 
-    `on_attempt` (default: the one installed with `routing.attempts.observing`) sees every
-    attempt row with its request and answer (telemetry); it never changes routing.
+    `on_attempt`, when given, sees every attempt row with its request and answer
+    (telemetry); it never changes routing.
     """
 
     def __init__(
@@ -69,7 +69,7 @@ class Router:
         on_attempt: AttemptObserver | None = None,
     ) -> None:
         clock = clock or SystemClock()
-        self._on_attempt = on_attempt if on_attempt is not None else installed_observer()
+        self._on_attempt = on_attempt
         policy, routing = config.policy, config.routing
         self._providers: Sequence[Provider] = list(providers.values())
         self._env = os.environ if env is None else env
@@ -131,12 +131,8 @@ class Router:
         return tuple(out)
 
     async def route(self, routed: RoutedRequest) -> RouteResult:
-        with observed(self._on_attempt, routed.request):
-            return await self._route(routed)
-
-    async def _route(self, routed: RoutedRequest) -> RouteResult:
         run = self._run
-        log = AttemptLog(routed.chunk_id, run.attempts)
+        log = AttemptLog(routed.chunk_id, run.attempts, self._on_attempt, routed.request)
         if run.remaining() <= 0:
             raise DeadlineExceeded(f"routing.deadline_s ({run.routing.deadline_s:g} s) passed")
         counter = TokenCounter(routed.request, routed.input_tokens)

@@ -1,7 +1,7 @@
-"""Audit trail and metrics for provider calls (issue 10; docs/telemetry.md).
+"""Audit trail and metrics for provider calls (docs/telemetry.md).
 
-    with capturing(config) as content:       # prompts/answers only with log_content
-        ...run the router...
+    content = content_capture(config)        # prompts/answers only with log_content
+    ...Router(..., on_attempt=content)...
     record_run(report, config, run_id=run_id, content=content)
 
 `record_run` never raises for a sink or exporter that is down: it logs a warning.
@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from ci_orch.telemetry.audit import AuditRecord, audit_records, saved_by_cache
-from ci_orch.telemetry.content import ContentCapture, capturing
+from ci_orch.telemetry.content import ContentCapture, content_capture
 from ci_orch.telemetry.errors import ExportError
 from ci_orch.telemetry.run import record_calls, record_calls_async, record_run
 
@@ -19,7 +19,7 @@ __all__ = [
     "ContentCapture",
     "ExportError",
     "audit_records",
-    "capturing",
+    "content_capture",
     "record_calls",
     "record_calls_async",
     "record_run",

@@ -10,22 +10,13 @@ was asked, and its answer the cached one.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from ci_orch.config.model import Config
 from ci_orch.gate import Redactor
 from ci_orch.providers.interface import ProviderRequest, ProviderResponse
-from ci_orch.routing.attempts import observing
 from ci_orch.routing.model import Attempt
 from ci_orch.telemetry.audit import AuditRecord
-
-_Key = tuple[str, str, int, str, str | None]
-
-
-def _key(chunk_id: str, provider: str, attempt: int, outcome: str, kind: str | None) -> _Key:
-    return (chunk_id, provider, attempt, outcome, kind)
 
 
 def prompt_text(request: ProviderRequest) -> str:
@@ -35,32 +26,32 @@ def prompt_text(request: ProviderRequest) -> str:
 
 
 class ContentCapture:
-    """An attempt observer that remembers each call's prompt and answer, in order."""
+    """An attempt observer that remembers each call's prompt and answer, in order.
+
+    The router shows it every row as the row joins the run's list, and audit records are
+    made from that list's calls in the same order: the n-th call seen is the n-th record."""
 
     def __init__(self) -> None:
-        self._seen: dict[_Key, deque[tuple[str, str | None]]] = {}
+        self._seen: list[tuple[Attempt, str, str | None]] = []
 
     def __call__(
         self, attempt: Attempt, request: ProviderRequest | None, response: ProviderResponse | None
     ) -> None:
         if attempt.outcome == "skipped" or request is None:
             return
-        key = _key(attempt.chunk_id, attempt.provider, attempt.attempt, attempt.outcome,
-                   attempt.error_kind)
         answer = response.text if response is not None else None
-        self._seen.setdefault(key, deque()).append((prompt_text(request), answer))
+        self._seen.append((attempt, prompt_text(request), answer))
 
     def attach(self, records: Sequence[AuditRecord], redactor: Redactor) -> list[AuditRecord]:
-        """`records` with their prompt and answer, redacted. Rows repeat in the order they
-        were made (a chunk asked again for a repair), so each key is a queue."""
+        """`records` with their prompt and answer, redacted. A record whose row does not
+        match the call seen at its place keeps no content rather than another call's."""
         out = []
-        for r in records:
-            queue = self._seen.get(_key(r.chunk_id, r.provider, r.attempt, r.outcome,
-                                        r.error_kind))
-            if not queue:
+        for i, r in enumerate(records):
+            seen = self._seen[i] if i < len(self._seen) else None
+            if seen is None or not _same_call(seen[0], r):
                 out.append(r)
                 continue
-            prompt, answer = queue.popleft()
+            _, prompt, answer = seen
             out.append(r.model_copy(update={
                 "prompt": redactor.redact(prompt),
                 "answer": None if answer is None else redactor.redact(answer),
@@ -68,13 +59,11 @@ class ContentCapture:
         return out
 
 
-@contextmanager
-def capturing(config: Config) -> Iterator[ContentCapture | None]:
-    """Routers made inside the block feed a capture when `telemetry.log_content` is on;
-    otherwise nothing is captured and this yields None."""
-    if not config.telemetry.log_content:
-        yield None
-        return
-    capture = ContentCapture()
-    with observing(capture):
-        yield capture
+def _same_call(a: Attempt, r: AuditRecord) -> bool:
+    return (a.chunk_id, a.provider, a.attempt, a.error_kind) == (
+        r.chunk_id, r.provider, r.attempt, r.error_kind)
+
+
+def content_capture(config: Config) -> ContentCapture | None:
+    """A capture to hand the router when `telemetry.log_content` is on; otherwise None."""
+    return ContentCapture() if config.telemetry.log_content else None
