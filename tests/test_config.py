@@ -20,7 +20,7 @@ version: 1
 team: platform
 policy: {max_cost_per_request: 0.15, max_cost_per_run: 2.0, max_cost_per_day: 45.0,
          org_max_cost_per_day: 500.0, degrade_at: 0.8, blocked_providers: [],
-         require_security_scan: true, fail_open: true}
+         fail_open: true}
 providers:
   - id: claude-sonnet
     type: anthropic

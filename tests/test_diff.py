@@ -1,4 +1,5 @@
-"""The diff model on real git repositories: every edge case of issue 2, item 4."""
+"""The diff model on real git repositories: renames, binaries, mode changes, submodules,
+no-newline-at-end, CRLF and the other edge cases `git diff` produces."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ci_orch.cli import cli
 from ci_orch.config.sections import PathFilter
 from ci_orch.diff import parse_diff, select_files
 from ci_orch.diff.globs import matches
-from ci_orch.errors import DiffError
+from ci_orch.errors import ConfigError, DiffError
 from tests.conftest import GitRepo
 
 DATA = Path(__file__).parent / "data"
@@ -295,8 +296,23 @@ _GLOB_PARTS = st.sampled_from(["src", "vendor", "a.py", "b.min.js", "x", "**", "
     st.lists(st.lists(_GLOB_PARTS, min_size=1, max_size=3).map("/".join), max_size=6),
 )
 def test_matches_any_is_any_single_glob(parts: list[str], globs: list[str]) -> None:
+    import pathspec
+
     from ci_orch.diff.globs import matches, matches_any
 
     path = "/".join(parts)
+    # The one combined regex agrees with each glob alone and with pathspec's own matcher.
     assert matches_any(path, globs) == any(matches(path, g) for g in globs)
+    assert matches_any(path, globs) == pathspec.PathSpec.from_lines("gitignore", globs).match_file(path)
     assert matches_any(path, iter(globs)) == matches_any(path, tuple(globs))
+
+
+def test_globs_are_literal_where_gitignore_has_syntax() -> None:
+    from ci_orch.diff.globs import matches, matches_any
+
+    assert matches("vendor/lib/a.go", "vendor") and matches("a/vendor/b.go", "vendor")
+    assert matches("!keep.py", "!keep.py") and not matches("other.py", "!keep.py")
+    assert matches("#notes", "#notes") and not matches_any("a.py", ["", "#a.py"])
+    assert not matches_any("a.py", [])
+    with pytest.raises(ConfigError, match="invalid path glob"):
+        matches("a.py", "a\\")

@@ -1,4 +1,5 @@
-"""One test per detect-secrets 1.5.0 trap listed in issue 4, each shown to be avoided."""
+"""One test per detect-secrets 1.5.0 trap (entropy limit ignored by `scan_line`, files not
+on disk dropped, UUID and call-line filters losing real keys, ...), each shown avoided."""
 
 from __future__ import annotations
 

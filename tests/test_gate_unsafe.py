@@ -7,12 +7,13 @@ import ast
 import pytest
 
 from ci_orch.config.gate import UnsafeConfig
+from ci_orch.diff.languages import language_of
 from ci_orch.gate.model import ScanText
 from ci_orch.gate.unsafe.backend import UnsafeScanner
 from ci_orch.gate.unsafe.bandit_py import BanditRunner
 from ci_orch.gate.unsafe.narrow import hot_rows, kept_text, narrowed, parse, targeted
 from ci_orch.gate.unsafe.pool import _workers, issues_many
-from ci_orch.gate.unsafe.rules import RULES, language_of
+from ci_orch.gate.unsafe.rules import RULES
 
 SCANNER = UnsafeScanner()
 NO_BANDIT = UnsafeScanner(bandit=False)

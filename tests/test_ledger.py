@@ -94,7 +94,7 @@ async def test_exact_fill_is_allowed_and_a_nano_dollar_more_is_not(ledger: Ledge
 
 
 async def test_50_concurrent_reservations_never_overspend(ledger: Ledger) -> None:
-    """LiteLLM let 50 concurrent calls through a cap worth 10 (PROVIDERS.md)."""
+    """LiteLLM's check-then-record let 50 concurrent calls through a cap worth 10."""
     cs = caps(1.0)
 
     async def one() -> bool:

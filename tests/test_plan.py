@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -112,9 +115,26 @@ def test_single_line_too_long_skips_only_that_file() -> None:
     assert result.added_lines_total == result.added_lines_planned == 1
 
 
-def test_deterministic() -> None:
-    diff = parse_diff((DATA / "django-5.0-5.1-excerpt.diff").read_bytes())
-    assert plan(diff, 1_500) == plan(diff, 1_500)
+def test_deterministic_across_processes(tmp_path: Path) -> None:
+    # Set and dict order of str keys changes with the hash seed: two interpreters with
+    # different seeds must still print the same plan, byte for byte.
+    cfg = tmp_path / "ci-orch.yml"
+    cfg.write_text(
+        "providers:\n"
+        "  - {id: cheap, type: openai, model: gpt-4o-mini}\n"
+        "  - {id: big, type: anthropic, model: claude-sonnet-4-5}\n"
+    )
+    argv = [str(Path(sys.executable).with_name("ci-orch")), "plan", "--diff-file",
+            str(DATA / "django-5.0-5.1-excerpt.diff"), "--config", str(cfg),
+            "--budget", "1500", "--format", "json"]
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        outputs.append(done.stdout)
+    assert json.loads(outputs[0])["chunks"]
+    assert outputs[0] == outputs[1]
 
 
 def test_budget_too_small_is_a_usage_error() -> None:

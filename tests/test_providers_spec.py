@@ -1,6 +1,6 @@
 """The bodies our adapters build, and the bodies our provider server answers, against the
-vendors' official specs (../shared/contracts/README.md: Draft 2020-12 + referencing, the
-whole spec registered as one resource)."""
+vendors' official OpenAPI specs (validated as JSON Schema Draft 2020-12 with `referencing`,
+the whole spec registered as one resource)."""
 
 from __future__ import annotations
 

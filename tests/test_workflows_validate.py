@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 
-from ci_orch.platforms.actions_inputs import KEY_INPUTS
 from ci_orch.platforms.actions_outputs import RunFacts, outputs
 from tests.conftest import ROOT, skip_or_fail
 
@@ -111,11 +111,57 @@ def test_least_privilege_and_no_pull_request_target(path: Path) -> None:
                 assert step["with"]["persist-credentials"] is False
 
 
-def test_action_inputs_and_outputs_are_the_ones_the_entrypoint_uses() -> None:
+class _ReadLog(dict[str, str]):
+    """An environment that notes every variable looked up in it."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+
+# Values the entrypoint validates; any other input takes any text.
+_VALID = {"command": "gate", "fail-on": "high", "max-cost-per-run": "1.5",
+          "full-review": "true", "args": "--verbose"}
+
+
+def _effect(env: dict[str, str]) -> tuple[Any, ...]:
+    """What the action does with `env`: its inputs, exported variables and command line."""
+    from ci_orch.cli import cli
+    from ci_orch.errors import UsageError
+    from ci_orch.platforms.actions_inputs import command_argv, exported_env, read_inputs
+
+    inputs = read_inputs(env)
+    command = cli.get_command(click.Context(cli), inputs.command)
+    assert command is not None
+    options = {opt for param in command.params for opt in param.opts}
+    try:
+        argv: Any = command_argv(inputs, options)
+    except UsageError as exc:  # an input the command refuses is handled too
+        argv = str(exc)
+    return inputs, exported_env(env, inputs), argv
+
+
+def test_every_action_input_is_read_and_changes_what_runs() -> None:
+    names = set(_load(ACTION)["inputs"])
+    baseline = _effect({})
+    for name in sorted(names):
+        env = {f"INPUT_{name.upper()}": _VALID.get(name, f"value-of-{name}")}
+        assert _effect(env) != baseline, f"input {name} has no effect"
+    assert _effect({"INPUT_NOT-AN-INPUT": "x"}) == baseline
+    # Nothing is read that action.yml does not declare (the runner would never set it).
+    from ci_orch.platforms.actions_inputs import exported_env, read_inputs
+
+    env = _ReadLog({})
+    exported_env(env, read_inputs(env))
+    assert {k for k in env.read if k.startswith("INPUT_")} == {f"INPUT_{n.upper()}" for n in names}
+
+
+def test_action_outputs_and_defaults() -> None:
     action = _load(ACTION)
-    source = (ROOT / "src" / "ci_orch" / "platforms" / "actions_inputs.py").read_text()
-    read = set(re.findall(r'get_input\(env, "([a-z-]+)"\)', source)) | set(KEY_INPUTS)
-    assert set(action["inputs"]) == read
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert set(action["outputs"]) == set(outputs(RunFacts(), Path("r"), Path(".")))
     assert action["runs"]["using"] == "docker"

@@ -24,7 +24,7 @@ class UnreadableAnswer(ValueError):
 
 def parse_answer(answer: Any, model: type[M], list_key: str) -> M:
     """`answer` (a decoded JSON value or text) as `model`; a bare list is `{list_key: [...]}`."""
-    data = _decode(answer) if isinstance(answer, str) else answer
+    data = decode_json(answer) if isinstance(answer, str) else answer
     if isinstance(data, list):
         data = {list_key: data}
     if not isinstance(data, dict):
@@ -39,7 +39,9 @@ def parse_answer(answer: Any, model: type[M], list_key: str) -> M:
         ) from None
 
 
-def _decode(text: str) -> Any:
+def decode_json(text: str) -> Any:
+    """The JSON value in `text`: as it is, inside a code fence, or the outermost `{...}` amid
+    prose. Raises UnreadableAnswer (a ValueError) when there is none."""
     for candidate in [m.group(1) for m in _FENCE.finditer(text)] + [text]:
         try:
             return json.loads(candidate)

@@ -8,7 +8,7 @@ rules the publisher must respect:
 - review comments only on lines of the diff it was given (own small parser, not
   ci_orch.diff, so a bug in our diff model cannot hide): one bad comment fails the whole
   review with 422 "Unprocessable Entity" / ["Line could not be resolved"] and nothing is
-  stored, as GitHub does (PLATFORMS.md item 7); `position` is refused, `start_line` must be
+  stored, as GitHub does (https://docs.github.com/en/rest/pulls/reviews); `position` is refused, `start_line` must be
   < `line` in the same hunk;
 - check runs: at most 50 annotations a request, title <= 255, columns only on one line,
   output.summary / output.text <= 65,535; bodies < 65,536 ("Body is too long");

@@ -1,8 +1,8 @@
 """A stateful fake GitLab (/api/v4) on 127.0.0.1 that enforces GitLab's position rules.
 
 It is built from a unified diff and parses it with its own small parser (not ci_orch.diff),
-so a bug in our diff model cannot hide a wrong position. The rules follow PLATFORMS.md item
-13 and gitlabhq: a text position's line is found by exact (old_line, new_line) match, where
+so a bug in our diff model cannot hide a wrong position. The rules follow GitLab's
+discussions API (https://docs.gitlab.com/ee/api/discussions.html) and gitlabhq: a text position's line is found by exact (old_line, new_line) match, where
 an added line has only new_line, a removed line only old_line and a context line both
 (`Gitlab::Diff::File#line_for_position`); the SHAs must be the newest version's; both paths
 are required; `line_range` ends carry `sha1(path)_oldpos_newpos` line codes. Anything else

@@ -1,4 +1,7 @@
-"""Secondary rate limits, pacing of writes, and tokens that cannot write (PLATFORMS.md 10)."""
+"""Secondary rate limits, pacing of writes, and tokens that cannot write.
+
+GitHub's rules: https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """The chain: retries, Retry-After, failover by error kind, breakers, deadline.
 
-Each LiteLLM failure listed in ../shared/PROVIDERS.md has a test here (named in its
-docstring) showing what we do instead.
+Each known LiteLLM failure (breakers that never trip, failover that hammers a dead
+provider, Retry-After ignored) has a test here, named in its docstring, showing what we do
+instead.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def dead(pid: str, **kw: object) -> ScriptedProvider:
 async def test_dead_primary_gets_at_most_threshold_calls_for_50_concurrent_requests(
     ledger: Ledger, clock: FakeClock
 ) -> None:
-    """LiteLLM: 150 calls to a dead provider for 50 requests (PROVIDERS.md)."""
+    """LiteLLM sent 150 calls to a dead provider for 50 requests; we send at most the threshold."""
     primary = dead("primary", max_concurrency=50)
     backup = ScriptedProvider(pcfg("backup", max_concurrency=50), delay_s=0.001)
     config = make_config([primary.config, backup.config], fallback=("primary", "backup"))

@@ -39,7 +39,7 @@ RULES = RoutingConfig(
 
 def test_classification_reads_task_size_languages_and_sensitivity() -> None:
     plain = classify(req(paths=("src/app.py", "web/ui.tsx", "README")), RULES, 42)
-    assert (plain.task, plain.input_tokens, plain.languages) == ("review", 42, ("python", "typescript"))
+    assert (plain.task, plain.input_tokens, plain.languages) == ("review", 42, ("js", "python"))
     assert not plain.sensitive and plain.tier is None
     auth = classify(req(paths=("svc/auth/login.go",), task="generate"), RULES, 1)
     assert (auth.task, auth.tier, auth.languages) == ("generate", "premium", ("go",))

@@ -1,5 +1,5 @@
 """The router against the real adapters and the fault-injecting provider server (HTTP on
-127.0.0.1): the same failure cases as PROVIDERS.md, end to end over the wire."""
+127.0.0.1): the same failure cases as test_chain.py, end to end over the wire."""
 
 from __future__ import annotations
 

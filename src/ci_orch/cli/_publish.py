@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
+from ci_orch.platforms.choice import PLATFORM_CHOICES
 from ci_orch.report.model import RunReport
 
 if TYPE_CHECKING:
@@ -34,14 +35,10 @@ class Ran:
     @property
     def exit_code(self) -> int:
         return self.report.exit_code
-# Kept literal here (not imported) so `ci-orch --help` does not import the publishers.
-PLATFORMS = ("auto", "github", "gitlab", "local", "none")
-
-
 def platform_option(func: F) -> F:
     return click.option(
         "--platform",
-        type=click.Choice(PLATFORMS),
+        type=click.Choice(PLATFORM_CHOICES),
         default="auto",
         show_default=True,
         envvar="CI_ORCH_PLATFORM",
@@ -110,8 +107,8 @@ def _publish(
     summary_md: str | None,
     max_wait_s: float,
 ) -> None:
+    from ci_orch.platforms.choice import PlatformChoice
     from ci_orch.platforms.publish import publish
-    from ci_orch.platforms.select import PlatformChoice
 
     done = publish(report, changes, report_dir, summary_md, cast("PlatformChoice", platform),
                    max_wait_s=max_wait_s)

@@ -11,8 +11,9 @@ from ci_orch.config.base import Frozen
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 
-# The default licence policy of issue 4: strong and network copyleft families, and
-# share-alike content licences. A trailing `*` matches every SPDX id with that prefix.
+# The default licence policy: strong and network copyleft families, and share-alike content
+# licences, i.e. the licences whose terms could reach the code that depends on them. A
+# trailing `*` matches every SPDX id with that prefix.
 DEFAULT_DENY: tuple[str, ...] = (
     "AGPL-*", "GPL-*", "LGPL-*", "SSPL-*", "EUPL-*", "OSL-*", "CC-BY-SA-*", "CC-BY-NC-SA-*",
 )

@@ -16,7 +16,6 @@ class Policy(Frozen):
         0.8, gt=0, le=1, description="fraction of a cap at which routing drops to cheaper tiers"
     )
     blocked_providers: tuple[str, ...] = ()
-    require_security_scan: bool = True
     ledger_required: bool = Field(
         False,
         description="fail the run when the shared ledger is unreachable instead of going on "

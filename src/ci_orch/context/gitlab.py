@@ -1,4 +1,8 @@
-"""GitLab CI: predefined CI_* variables (PLATFORMS.md item 16)."""
+"""GitLab CI: predefined CI_* variables.
+
+See https://docs.gitlab.com/ee/ci/variables/predefined_variables.html (the merge-request
+variables are set only in merge-request pipelines).
+"""
 
 from __future__ import annotations
 

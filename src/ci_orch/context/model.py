@@ -35,10 +35,6 @@ class PipelineContext:
     api_url: str | None = None
     project_id: str | None = None  # GitLab numeric id of the target project
 
-    @property
-    def is_change_request(self) -> bool:
-        return self.number is not None
-
     def trust_warnings(self) -> tuple[str, ...]:
         """What the run must say about sending this change to providers with its secrets."""
         if self.event != "pull_request_target":

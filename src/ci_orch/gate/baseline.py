@@ -42,11 +42,6 @@ def load_baseline(path: Path) -> frozenset[str]:
     return frozenset(found)
 
 
-def baseline_entry(finding: Finding, reason: str = "") -> dict[str, str]:
-    return {"fingerprint": finding.fingerprint, "rule": finding.rule, "path": finding.path,
-            "reason": reason or "accepted: say why"}
-
-
 def baseline_change(diff: Diff, baseline_path: str) -> BaselineChange:
     """Fingerprints this diff adds to and removes from the baseline file."""
     file = diff.file(baseline_path)

@@ -1,4 +1,8 @@
-"""The one scanner interface, and the "all of" composite the gate runs (STYLE.md item 5)."""
+"""The one scanner interface, and the "all of" composite the gate runs.
+
+Every scanner (secrets, licences, unsafe code) implements the same interface, so the gate
+composes them instead of knowing each one.
+"""
 
 from __future__ import annotations
 

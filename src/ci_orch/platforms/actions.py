@@ -1,7 +1,8 @@
 """The GitHub Actions runtime: workflow commands, masks, the step summary and step outputs.
 
-Facts from GitHub's "Workflow commands for GitHub Actions" page and actions/toolkit
-(`packages/core/src/command.ts`, `file-command.ts`), PLATFORMS.md items 5, 6 and 11:
+Facts from GitHub's "Workflow commands for GitHub Actions" page
+(https://docs.github.com/en/actions/using-workflows/workflow-commands-for-github-actions)
+and actions/toolkit (`packages/core/src/command.ts`, `file-command.ts`):
 
 - A command is a stdout line `::name k=v,k=v::data`. In data `%`, CR and LF are escaped
   (`%25`, `%0D`, `%0A`); property values also escape `:` and `,` (`%3A`, `%2C`).
@@ -35,10 +36,6 @@ _SECRET_NAME = re.compile(
     r"(?:^|[_-])(?:[A-Z0-9]*KEY|TOKEN|SECRET|CREDENTIALS?)$|PASSWORD|PASSWD", re.IGNORECASE
 )
 _masked: set[str] = set()  # per process: the action and its subcommand share one log
-
-
-def in_actions(env: Mapping[str, str]) -> bool:
-    return env.get("GITHUB_ACTIONS") == "true"
 
 
 def escape_data(text: str) -> str:

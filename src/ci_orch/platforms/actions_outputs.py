@@ -11,7 +11,6 @@ the exit code; eval.json has the rest).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,29 +25,6 @@ class RunFacts:
     findings: int = 0
     cost_usd: float = 0.0
     severities: tuple[str, ...] = ()  # of every finding, for fail-on
-
-
-def facts(command: str, report_dir: Path) -> RunFacts:
-    """What the command left in `report_dir`; empty facts when it wrote nothing."""
-    try:
-        if command == "gate":
-            return _gate_facts(json.loads((report_dir / "gate.json").read_text("utf-8")))
-        if command in ("review", "generate"):
-            text = (report_dir / "report.json").read_text("utf-8")
-            return report_facts(RunReport.model_validate_json(text))
-    except (OSError, ValueError):
-        pass
-    return RunFacts()
-
-
-def _gate_facts(data: dict[str, object]) -> RunFacts:
-    found = data.get("findings")
-    items = [f for f in found if isinstance(f, dict)] if isinstance(found, list) else []
-    return RunFacts(
-        verdict=str(data.get("verdict", "not-run")),
-        findings=len(items),
-        severities=tuple(str(f.get("severity", "info")) for f in items),
-    )
 
 
 def report_facts(report: RunReport) -> RunFacts:

@@ -1,7 +1,8 @@
 """The Docker action's workspace: trust it for git, and hand our files back to its owner.
 
 GitHub runs Docker actions as root with the runner's checkout mounted at
-`/github/workspace` (PLATFORMS.md item 11). git refuses a repository owned by another user
+`/github/workspace` (https://docs.github.com/en/actions/creating-actions/
+dockerfile-support-for-github-actions). git refuses a repository owned by another user
 ("detected dubious ownership", git 2.35.2+), hence `safe.directory`. Files we create there
 would stay root-owned and break later steps and the next checkout's clean-up, hence the
 chown back to the workspace owner at the end.

@@ -9,7 +9,8 @@ connection pooling. Its own retries and sleeps are off (`retry=0`,
 
 `requests` errors (all `OSError`s) and HTTP errors become `PublishError`,
 `PermissionMissing`, `Unprocessable` or, once the run's wait budget is spent,
-`RateLimitedOut` (STYLE.md item 6).
+`RateLimitedOut`: errors are translated here, at the boundary, so the publisher handles
+our own types and never a library's.
 
 Every URL, query and body passes the egress filter in `_send`, the one place requests leave;
 headers do not (the token in `Authorization` is the one key that must reach GitHub).

@@ -1,8 +1,8 @@
 """GitHub's secondary rate limits: serial, spaced writes and bounded, header-driven retries.
 
 GitHub allows about 80 content-creating requests a minute and answers 403 or 429 beyond
-that (PLATFORMS.md item 10; docs.github.com/rest/using-the-rest-api/rate-limits-for-the-
-rest-api "Handle rate limit errors appropriately"): obey `retry-after`; when
+that (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api,
+"Handle rate limit errors appropriately"): obey `retry-after`; when
 `x-ratelimit-remaining` is 0 wait until `x-ratelimit-reset`; otherwise wait at least a
 minute, longer on each retry, and give up after a bounded number of tries. Those rules are
 the platforms' shared ones (retry.py); what is GitHub's own is telling a rate-limit 403
@@ -45,11 +45,6 @@ class RateLimiter:
         self._clock = clock
         self._wall = wall
         self._last_write: float | None = None
-
-    @property
-    def waited_s(self) -> float:
-        """Total time spent waiting, for the outcome and the log."""
-        return self.budget.spent_s
 
     def before_write(self) -> None:
         if self._last_write is None or not self.write_interval_s:

@@ -1,4 +1,7 @@
-"""The one summary comment on the PR, updated in place (PLATFORMS.md items 8 and 9).
+"""The one summary comment on the PR, updated in place, so re-runs do not pile up comments.
+
+GitHub refuses comment bodies of 65,536 characters or more
+(https://docs.github.com/en/rest/issues/comments).
 
 Each task (gate, review, generate) sets its own section of it (markers.py).
 Found by paging `GET /issues/{n}/comments` for the marker on a comment by our own

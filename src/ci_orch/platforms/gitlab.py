@@ -1,10 +1,12 @@
 """The GitLab publisher: MR discussions on diff lines and one summary note, idempotently.
 
 Order of work: who are we (`GET /user`, so markers are trusted only on our own notes), the
-newest MR version's SHAs (PLATFORMS.md item 13), our existing threads, then new threads,
-resolutions and the summary note upsert (item 15). Self-managed instances work through
-`CI_API_V4_URL` (the `api_url`). The token must be a project or group access token with the
-`api` scope: `CI_JOB_TOKEN` cannot post notes (item 14), and `gitlab_token` says so.
+newest MR version's SHAs (a diff position must carry them:
+https://docs.gitlab.com/ee/api/discussions.html), our existing threads, then new threads,
+resolutions and the summary note upsert (https://docs.gitlab.com/ee/api/notes.html).
+Self-managed instances work through `CI_API_V4_URL` (the `api_url`). The token must be a
+project or group access token with the `api` scope: `CI_JOB_TOKEN` cannot post notes
+(https://docs.gitlab.com/ee/ci/jobs/ci_job_token.html), and `gitlab_token` says so.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ci_orch.review.state import ReviewState
 log = logging.getLogger(__name__)
 
 TOKEN_VARIABLES = ("CI_ORCH_GITLAB_TOKEN", "GITLAB_TOKEN")
-NOTE_LIMIT = 1_000_000  # GitLab's note body limit (PLATFORMS.md item 15)
+NOTE_LIMIT = 1_000_000  # GitLab's note body limit (https://docs.gitlab.com/ee/api/notes.html)
 # `ci-orch gate` runs beside `ci-orch review` in the same MR pipeline: each sets its own
 # section of the one summary note, so neither overwrites the other's.
 

@@ -1,10 +1,10 @@
 """python-gitlab behind the few calls the publisher makes; its errors end here.
 
 `gitlab.exceptions.*` and `requests` errors become `PublishError` / `PermissionMissing`
-(STYLE.md item 6); a 400 on a new discussion becomes `PositionRejected`, so the publisher
-can fall back to a file-level or plain thread; a 403 on resolving one is `ResolveRefused`,
-a warning and not a missing scope; rate limits the run's wait budget could not outlast
-are `RateLimitedOut` (retry.py).
+(translated here, at the boundary, so the publisher never sees a library's types); a 400 on
+a new discussion becomes `PositionRejected`, so the publisher can fall back to a file-level
+or plain thread; a 403 on resolving one is `ResolveRefused`, a warning and not a missing
+scope; rate limits the run's wait budget could not outlast are `RateLimitedOut` (retry.py).
 
 Proxy and CA come from the resolved network settings (ci_orch.netconfig), never from
 requests reading the environment itself.

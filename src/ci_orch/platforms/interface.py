@@ -1,6 +1,6 @@
 """The publishing seam: a finished run, already on disk, goes to one platform.
 
-Publishers run after every report file is written (DESIGN.md "Files first"), so a failed
+Publishers run after every report file is written (report/write.py), so a failed
 post loses nothing. They are idempotent: a re-run on the same change updates the one
 summary, skips inline comments already posted (by fingerprint, see markers.py) and
 resolves the ones that no longer apply.

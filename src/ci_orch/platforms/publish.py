@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ci_orch.context.changes import Changes
 from ci_orch.egress.filter import Egress
+from ci_orch.platforms.choice import PlatformChoice
 from ci_orch.platforms.interface import (
     PermissionMissing,
     Publication,
@@ -29,7 +30,7 @@ from ci_orch.platforms.interface import (
     PublishOutcome,
 )
 from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S
-from ci_orch.platforms.select import PlatformChoice, Selection, select
+from ci_orch.platforms.select import Selection, select
 from ci_orch.report.model import RunReport
 
 log = logging.getLogger(__name__)

@@ -19,21 +19,19 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
 
 from ci_orch.context.model import PipelineContext
 from ci_orch.platforms.actions_publish import StepSummaryPublisher, WorkflowCommandPublisher
+from ci_orch.platforms.choice import PlatformChoice
 from ci_orch.platforms.interface import Publication, Publisher, PublishError, PublishOutcome
 from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S
 
-PlatformChoice = Literal["auto", "github", "gitlab", "local", "none"]
-PLATFORM_CHOICES: tuple[str, ...] = get_args(PlatformChoice)
 GITHUB_TOKEN_VARS = ("CI_ORCH_GITHUB_TOKEN", "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "GH_TOKEN")
 GITHUB_API = "https://api.github.com"
 GITLAB_API = "https://gitlab.com/api/v4"
 
-# (context, token, api_url) -> publisher; tests pass their own.
-# (context, token, API URL, how long publishing may wait on rate limits in all)
+# (context, token, API URL, how long publishing may wait on rate limits in all) -> publisher;
+# tests pass their own.
 Factory = Callable[[PipelineContext, str, str, float], Publisher]
 
 

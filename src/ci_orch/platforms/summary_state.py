@@ -38,7 +38,8 @@ def read_review_state(platform: str, context: PipelineContext,
                       env: Mapping[str, str]) -> ReviewState | None:
     """The last review's state from the platform the run publishes to; a failed read is a
     warning and a full review, never a failed run."""
-    from ci_orch.platforms.select import PLATFORM_CHOICES, PlatformChoice, select
+    from ci_orch.platforms.choice import PLATFORM_CHOICES, PlatformChoice
+    from ci_orch.platforms.select import select
 
     if platform not in PLATFORM_CHOICES or platform in ("local", "none"):
         return None

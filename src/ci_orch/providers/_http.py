@@ -1,7 +1,7 @@
 """The HTTP half every adapter shares: one `httpx.AsyncClient`, timeouts, and error translation.
 
 An adapter supplies four things: the URL, the JSON body, how to read a 2xx body and how to
-read an error body. Everything httpx raises is translated here (STYLE.md 6), so nothing
+read an error body. Everything httpx raises is translated here, at the boundary, so nothing
 from httpx escapes this package.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
+from ci_orch.answers import decode_json
 from ci_orch.config.providers import ProviderConfig
 from ci_orch.netconfig import TLS_HINT, Network
-from ci_orch.providers import _structured
 from ci_orch.providers.errors import (
     AuthError,
     BadRequest,
@@ -227,7 +227,8 @@ class HttpProvider(Provider):
 
     @staticmethod
     def _by_status(status: int, message: str) -> ProviderError:
-        # The SDKs' shared convention: retry 408, 409, 429 and >= 500 (PROVIDERS.md).
+        # Retry 408, 409, 429 and >= 500: the convention the openai-python and
+        # anthropic-sdk-python clients share.
         if status in {401, 403}:
             return AuthError(message)
         if status == 408:
@@ -242,24 +243,16 @@ class HttpProvider(Provider):
 
     def decode(self, request: ProviderRequest, text: str) -> Any | None:
         """The parsed JSON answer when the request asked for a schema; MalformedResponse if
-        it is not valid JSON for that schema (the text is kept for one repair attempt)."""
+        there is no JSON in it (the text is kept for one repair attempt). Whether the value
+        fits the schema is the caller's pydantic model's to say."""
         if request.json_schema is None:
             return None
         try:
-            value = _structured.decode_json(text)
+            return decode_json(text)
         except ValueError:
             raise MalformedResponse(
                 "answer is not valid JSON", provider_id=self.id, text=text
             ) from None
-        self.check(request, value, text)
-        return value
-
-    def check(self, request: ProviderRequest, value: Any, text: str) -> None:
-        problem = _structured.schema_problem(value, request.json_schema or {})
-        if problem:
-            raise MalformedResponse(
-                f"answer does not match the schema ({problem})", provider_id=self.id, text=text
-            )
 
     async def aclose(self) -> None:
         for client in self._clients:

@@ -122,7 +122,7 @@ class AnthropicProvider(HttpProvider):
             (b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_use"), None
         )
         if tool is not None and request.json_schema is not None:
-            return self._tool_answer(request, request.json_schema, tool.get("input"))
+            return _tool_answer(request.json_schema, tool.get("input"))
         text = "".join(
             b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text"
         )
@@ -130,15 +130,12 @@ class AnthropicProvider(HttpProvider):
             raise MalformedResponse("response has no content", provider_id=self.id)
         return text, self.decode(request, text)
 
-    def _tool_answer(
-        self, request: ProviderRequest, schema: dict[str, Any], value: Any
-    ) -> tuple[str, Any]:
-        # The tool input arrives already parsed; unwrap a non-object schema, then check it.
-        if schema.get("type") != "object" and isinstance(value, dict):
-            value = value.get(_WRAP_KEY)
-        text = json.dumps(value)
-        self.check(request, value, text)
-        return text, value
+
+def _tool_answer(schema: dict[str, Any], value: Any) -> tuple[str, Any]:
+    # The tool input arrives already parsed; unwrap a non-object schema.
+    if schema.get("type") != "object" and isinstance(value, dict):
+        value = value.get(_WRAP_KEY)
+    return json.dumps(value), value
 
 
 def _input_schema(schema: dict[str, Any]) -> dict[str, Any]:

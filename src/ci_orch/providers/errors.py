@@ -1,8 +1,9 @@
 """One error taxonomy for every provider, so the router acts on kinds, not vendors.
 
 `retryable`: worth another attempt on the same deployment (after `retry_after`).
-`health_failure`: counts against the deployment's circuit breaker (PROVIDERS.md,
-"Breakers for a CI runner": 429, 5xx, 529, timeouts, transport errors only).
+`health_failure`: counts against the deployment's circuit breaker (429, 5xx, 529, timeouts
+and transport errors only: a bad request or a refused key says nothing about the
+deployment's health).
 Messages never hold the API key, the prompt or the response body; at most a
 short vendor error message.
 """
@@ -127,7 +128,7 @@ class BadRequest(ProviderError):
 
 
 class MalformedResponse(ProviderError):
-    """The answer is not what we asked for (not JSON, not the schema, no choices).
+    """The answer is not what we asked for (not JSON, rejected by a validator, no choices).
 
     `text` keeps the raw answer text for one repair attempt by the caller; it is
     never part of the message.

@@ -81,8 +81,9 @@ class Provider(ABC):
         Raises only `ProviderError` subclasses: `RateLimited`, `Overloaded`,
         `ServerError`, `Timeout`, `TransportError` (retryable, health failures);
         `ContextWindowExceeded`, `ContentFiltered`, `AuthError`, `QuotaExhausted`,
-        `BadRequest`; `MalformedResponse` (text kept) when the answer is not
-        valid JSON for `request.json_schema` or has no content.
+        `BadRequest`; `MalformedResponse` (text kept) when a `request.json_schema`
+        answer holds no JSON, or there is no content. Whether the JSON fits the schema is
+        for the caller's pydantic model to say.
         """
 
     async def count_input_tokens(self, request: ProviderRequest) -> int | None:

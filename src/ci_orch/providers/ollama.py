@@ -2,9 +2,10 @@
 
 Refs: github.com/ollama/ollama/blob/main/docs/api.md ("Generate a chat completion";
 `options.num_ctx`, `format` as a JSON schema, `prompt_eval_count`, `eval_count`).
-Why native and not `/v1`: only `/api/chat` honours `options.num_ctx` (PROVIDERS.md), and a
-prompt longer than `num_ctx` is silently truncated with a 200, so we compare the count the
-model saw with our own estimate and raise ContextWindowExceeded instead of trusting the review.
+Why native and not `/v1`: only `/api/chat` honours `options.num_ctx` (the OpenAI-compatible
+endpoint ignores it: github.com/ollama/ollama/blob/main/docs/openai.md), and a prompt
+longer than `num_ctx` is silently truncated with a 200, so we compare the count the model
+saw with our own estimate and raise ContextWindowExceeded instead of trusting the review.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ci_orch.providers._http import HttpProvider
-from ci_orch.providers._structured import is_strict_compatible
 from ci_orch.providers.errors import (
     ContentFiltered,
     ContextWindowExceeded,
@@ -155,3 +154,16 @@ def _usage(raw: Mapping[str, Any]) -> Usage:
         cached_input_tokens=int(details.get("cached_tokens") or 0),
         output_tokens=int(raw.get("completion_tokens") or 0),
     )
+
+
+def is_strict_compatible(schema: dict[str, Any]) -> bool:
+    """True when OpenAI `strict: true` would accept the schema: every object closes its
+    properties and requires all of them (platform.openai.com/docs/guides/structured-outputs)."""
+    if schema.get("type") == "object" or "properties" in schema:
+        props = schema.get("properties") or {}
+        closed = schema.get("additionalProperties") is False
+        if not closed or set(schema.get("required") or ()) != set(props):
+            return False
+        return all(is_strict_compatible(s) for s in props.values() if isinstance(s, dict))
+    items = schema.get("items")
+    return not isinstance(items, dict) or is_strict_compatible(items)

@@ -1,12 +1,12 @@
 """`gl-code-quality-report.json`: every finding on the head commit, for GitLab's MR widget.
 
 The format (GitLab "Code Quality report format", a subset of the Code Climate spec;
-PLATFORMS.md item 17): a JSON array of issues, each with `description`, `check_name`,
-`fingerprint`, `severity` in info|minor|major|critical|blocker, `location.path` (repo
-relative, no leading ./) and `location.lines.begin`. GitLab keeps only the first issue of a
-fingerprint, so fingerprints are made unique; UTF-8 without a BOM. Findings on removed
-lines, on files outside the diff and in model outputs are not placed on the head tree, so
-they stay in report.json and summary.md.
+https://docs.gitlab.com/ee/ci/testing/code_quality.html): a JSON array of issues, each with
+`description`, `check_name`, `fingerprint`, `severity` in info|minor|major|critical|blocker,
+`location.path` (repo relative, no leading ./) and `location.lines.begin`. GitLab keeps only
+the first issue of a fingerprint, so fingerprints are made unique; UTF-8 without a BOM.
+Findings on removed lines, on files outside the diff and in model outputs are not placed on
+the head tree, so they stay in report.json and summary.md.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every model- or author-written string goes through `mdtext.inline`. Tables stop at
 `MAX_ROWS` rows so the whole text stays far below GitHub's 65,536-character comment limit
-(PLATFORMS.md item 8); report.json always has everything.
+(https://docs.github.com/en/rest/issues/comments); report.json always has everything.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """`results.sarif`: gate findings and security review findings as SARIF 2.1.0.
 
-For GitHub code scanning (PLATFORMS.md item 12): rules carry id, shortDescription,
+For GitHub code scanning (https://docs.github.com/en/code-security/code-scanning/
+integrating-with-code-scanning/sarif-support-for-code-scanning): rules carry id, shortDescription,
 fullDescription and help; `properties.security-severity` ("0.1".."10.0") plus the
 `security` tag make a result a security alert; each result has one repo-relative
 `artifactLocation.uri` with a `region`; at most 25,000 results per run. Only what is in

@@ -1,9 +1,9 @@
 """`gl-secret-detection-report.json`: the gate's secrets in GitLab's security report format.
 
-Schema 15.x (security-report-schemas, `dist/secret-detection-report-format.json`;
-PLATFORMS.md item 17): `version`, `scan{analyzer, scanner, start_time, end_time, status,
-type: "secret_detection"}`, `vulnerabilities[]` with `id`, `identifiers` and
-`location.commit.sha`. Never the secret: no `raw_source_code_extract`, only the gate's
+Schema 15.x (https://gitlab.com/gitlab-org/security-products/security-report-schemas,
+`dist/secret-detection-report-format.json`): `version`, `scan{analyzer, scanner, start_time,
+end_time, status, type: "secret_detection"}`, `vulnerabilities[]` with `id`, `identifiers`
+and `location.commit.sha`. Never the secret: no `raw_source_code_extract`, only the gate's
 masked preview. Only secrets on added lines of the head commit are listed (a secret in a
 model's output was never committed; it blocks posting and is in report.json).
 """

@@ -1,4 +1,7 @@
-"""Write the report files, atomically, before anything is posted (DESIGN.md "Files first").
+"""Write the report files, atomically, before anything is posted.
+
+Files come first so a failed or rate-limited post loses nothing: the artifacts hold the
+whole run whatever the platform answered.
 
 Each file is written to a temporary file in the same directory, flushed to disk, and
 renamed over the target (`os.replace` is atomic on POSIX and Windows), so a reader or an

@@ -7,7 +7,7 @@ that cannot be read raises `UnreadableFindings` with a message fit for one repai
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,7 +45,8 @@ class ChunkReview(BaseModel):
 
 
 # Strict-mode friendly (OpenAI structured outputs): every property required, no extras,
-# optional values as nullable.
+# optional values as nullable. The enums come from the model's own types, so the schema the
+# providers get cannot drift from what pydantic accepts.
 _FINDING_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -62,14 +63,11 @@ _FINDING_SCHEMA: dict[str, Any] = {
     ],
     "properties": {
         "path": {"type": "string"},
-        "side": {"type": "string", "enum": ["RIGHT", "LEFT"]},
+        "side": {"type": "string", "enum": list(get_args(Side))},
         "start_line": {"type": "integer"},
         "end_line": {"type": "integer"},
-        "severity": {"type": "string", "enum": ["info", "low", "medium", "high", "critical"]},
-        "category": {
-            "type": "string",
-            "enum": ["bug", "security", "performance", "style", "tests", "docs", "maintainability"],
-        },
+        "severity": {"type": "string", "enum": list(get_args(Severity))},
+        "category": {"type": "string", "enum": list(get_args(Category))},
         "title": {"type": "string"},
         "body": {"type": "string"},
         "suggestion": {"type": ["string", "null"]},

@@ -1,6 +1,7 @@
 """One review run as library code: redact -> plan -> route -> parse -> place -> gate.
 
-Takes its collaborators (providers, ledger) as arguments (STYLE.md item 4); the CLI builds
+Takes its collaborators (providers, ledger) as arguments, so tests pass fakes and no state
+hides in globals; the CLI builds
 them from config. Files are written and posted by the caller, from the returned result.
 """
 

@@ -1,7 +1,8 @@
 """Where each finding can be posted: on diff lines (inline), on the file, or in the summary.
 
 GitHub rejects a whole review (422) when one comment is off the diff, and GitLab answers 400
-for a wrong position (PLATFORMS.md items 7 and 13), so every location is checked against the
+for a wrong position (https://docs.github.com/en/rest/pulls/comments,
+https://docs.gitlab.com/ee/api/discussions.html), so every location is checked against the
 parsed hunks before anything is sent.
 """
 

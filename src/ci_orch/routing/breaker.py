@@ -1,7 +1,7 @@
 """One circuit breaker per model deployment, built for CI traffic.
 
-A run sends tens of calls, so ratio breakers with a 100-call minimum never trip
-(../shared/PROVIDERS.md, "Breakers for a CI runner"); we count consecutive health
+A run sends tens of calls, so ratio breakers with a 100-call minimum (the usual default
+of proxies such as LiteLLM) never trip within one; we count consecutive health
 failures. The breaker also never has more calls at risk than it tolerates: until a
 deployment has answered once in this run (or after any failure), only
 `threshold - failures` calls may be in flight (`cold_start_calls` before the first

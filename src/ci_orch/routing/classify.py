@@ -3,30 +3,14 @@ configured path rules demand of the provider that serves it."""
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from ci_orch.config.providers import Capability, Tier
 from ci_orch.config.routing import RoutingConfig
 from ci_orch.diff.globs import matches_any
+from ci_orch.diff.languages import language_of
 from ci_orch.routing.model import Classification, RoutedRequest
 
-_LANGUAGES = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".jsx": "javascript",
-    ".mjs": "javascript", ".ts": "typescript", ".tsx": "typescript", ".go": "go",
-    ".rs": "rust", ".java": "java", ".kt": "kotlin", ".rb": "ruby", ".php": "php",
-    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp",
-    ".swift": "swift", ".scala": "scala", ".sh": "shell", ".bash": "shell", ".sql": "sql",
-    ".tf": "terraform", ".yml": "yaml", ".yaml": "yaml", ".json": "json", ".md": "markdown",
-}
 # When rules disagree, the more demanding tier wins.
 TIER_RANK: dict[Tier, int] = {"local": 0, "economy": 1, "standard": 2, "premium": 3}
-
-
-def language_of(path: str) -> str | None:
-    suffix = PurePosixPath(path).suffix.lower()
-    if PurePosixPath(path).name == "Dockerfile":
-        return "dockerfile"
-    return _LANGUAGES.get(suffix)
 
 
 def classify(request: RoutedRequest, routing: RoutingConfig, input_tokens: int) -> Classification:

@@ -1,11 +1,11 @@
 """Per-provider limits that queue, never reject.
 
-LiteLLM's `max_parallel_requests` rejected 15-22 of 60 calls instead of queueing them
-(../shared/PROVIDERS.md). Here a call waits for a concurrency slot (FIFO), then for
-room in the provider's one-minute request and token windows. Tokens are counted as
-input plus `max_output_tokens`, as OpenAI counts them against TPM
-(https://platform.openai.com/docs/guides/rate-limits). Only the run's deadline ends
-a wait, with `LimiterDeadline`.
+LiteLLM's `max_parallel_requests` rejects calls over the limit instead of queueing them
+(15-22 of 60 concurrent calls in our measurement), and a CI run would lose that work. Here a
+call waits for a concurrency slot (FIFO), then for room in the provider's one-minute request
+and token windows. Tokens are counted as input plus `max_output_tokens`, as OpenAI counts
+them against TPM (https://platform.openai.com/docs/guides/rate-limits). Only the run's
+deadline ends a wait, with `LimiterDeadline`.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from ci_orch.diff.languages import language_of
 from ci_orch.gate.hostile.flows import FLOWS, flow_hits
 from ci_orch.gate.hostile.rules import ANY, RULES, HostileRule
-from ci_orch.gate.unsafe.rules import language_of
 
 MAX_HITS = 20  # per text: enough to say why it is withheld
 

@@ -3,7 +3,7 @@
 We use detect-secrets in process for the families it knows well and that our tables do
 not cover, but not its scan loop: in 1.5.0 `scan_line` ignores the entropy limit,
 `scan_diff` drops every file that is not on disk (`is_invalid_file`), plugins only run
-inside `default_settings()`, and custom plugins need its caches cleared (issue 4). So we
+inside `default_settings()`, and custom plugins need its caches cleared. So we
 read each plugin's compiled `denylist` and give it keywords, so it only runs on text that
 can contain a match.
 """

@@ -3,7 +3,7 @@
 detect-secrets 1.5.0 drops UUID-shaped values (`is_potential_uuid`) and every value on a
 line that calls something (`is_indirect_reference`); both lose real keys (Heroku and Snyk
 keys are UUIDs; `OpenAI(api_key="...")` is the commonest line in AI-written code), so
-neither is applied here (issue 4).
+neither is applied here.
 """
 
 from __future__ import annotations

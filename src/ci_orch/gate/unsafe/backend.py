@@ -12,12 +12,13 @@ import re
 from collections.abc import Sequence
 
 from ci_orch.config.gate import UnsafeConfig
+from ci_orch.diff.languages import language_of
 from ci_orch.gate.interface import Scanner
 from ci_orch.gate.model import Finding, ScanText, fingerprint, line_starts
 from ci_orch.gate.unsafe.bandit_py import BanditIssue, BanditRunner
 from ci_orch.gate.unsafe.evidence import bandit_confidence, rule_confidence
 from ci_orch.gate.unsafe.pool import issues_many
-from ci_orch.gate.unsafe.rules import RULES, UnsafeRule, language_of
+from ci_orch.gate.unsafe.rules import RULES, UnsafeRule
 from ci_orch.gate.where import HEADER_LINES, is_generated
 
 NEAR_CHARS = 800  # "near" = within roughly ten lines either side

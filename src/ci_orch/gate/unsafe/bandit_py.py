@@ -141,8 +141,8 @@ class BanditRunner:
             return None
         out = []
         for issue in manager.results:
-            # High confidence only (issue 4); low severity (try/except/pass, `random`) is
-            # noise in a merge gate.
+            # High confidence only: a guess blocks merges for nothing; low severity
+            # (try/except/pass, `random`) is noise in a merge gate.
             if issue.confidence != "HIGH" or issue.severity == "LOW":
                 continue
             if issue.test_id in _SKIP_TESTS:

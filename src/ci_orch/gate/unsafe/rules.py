@@ -18,8 +18,9 @@ import re
 from dataclasses import dataclass, field
 
 from ci_orch.config.gate import Severity
+from ci_orch.diff.languages import Language, language_of
 
-Language = str  # "python", "js", "go", "java", "shell", "docker", "workflow", "ci-yaml"
+__all__ = ["RULES", "Language", "UnsafeRule", "language_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,27 +243,3 @@ RULES: tuple[UnsafeRule, ...] = (
        near=r"allowCredentials\s*=\s*\"true\"|setAllowCredentials\(\s*true|"
        r"allowCredentials\(\s*true"),
 )
-
-_EXTENSIONS: dict[str, Language] = {
-    ".py": "python", ".pyw": "python", ".js": "js", ".jsx": "js", ".mjs": "js", ".cjs": "js",
-    ".ts": "js", ".tsx": "js", ".go": "go", ".java": "java", ".kt": "java", ".sh": "shell",
-    ".bash": "shell", ".zsh": "shell", ".ksh": "shell",
-}
-
-
-def language_of(path: str, text: str = "") -> Language | None:
-    name = path.rsplit("/", 1)[-1]
-    lowered = name.lower()
-    if lowered.startswith(("dockerfile", "containerfile")) or lowered.endswith(".dockerfile"):
-        return "docker"
-    if lowered.endswith((".yml", ".yaml")):
-        if ".github/workflows/" in f"/{path}" or path.startswith(".github/workflows/"):
-            return "workflow"
-        return "ci-yaml" if "gitlab-ci" in lowered or "pipeline" in lowered else None
-    for ext, lang in _EXTENSIONS.items():
-        if lowered.endswith(ext):
-            return lang
-    first = text.split("\n", 1)[0]
-    if first.startswith("#!") and ("sh" in first.rsplit("/", 1)[-1]):
-        return "shell"
-    return None
