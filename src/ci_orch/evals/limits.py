@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from ci_orch.config.model import Config
-from ci_orch.ledger.interface import AuditRow, BreakerRecord, Cap, Ledger, Reservation
+from ci_orch.ledger.interface import Cap, DelegatingLedger, Ledger, Reservation
 from ci_orch.providers.errors import Timeout
 from ci_orch.providers.interface import Provider, ProviderRequest, ProviderResponse
 from ci_orch.providers.registry import build_provider
@@ -47,47 +47,19 @@ def case_cap(run_id: str, trial: str, usd: float | None) -> tuple[Cap, ...]:
     return () if usd is None else (Cap(f"{CASE_SCOPE}{run_id}:{trial}", usd, _TTL_S),)
 
 
-class CappedLedger(Ledger):
-    """Another ledger, with `extra` caps added to every reservation. Closing it leaves the
-    inner ledger open (one inner ledger serves every trial of a run)."""
+class CappedLedger(DelegatingLedger):
+    """Another ledger, with `extra` caps added to every reservation; eval calls are real spend,
+    so everything else goes to it. Closing it leaves the inner ledger open (one inner ledger
+    serves every trial of a run)."""
 
     def __init__(self, inner: Ledger, extra: Sequence[Cap]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._extra = tuple(extra)
 
     async def reserve(
         self, caps: Sequence[Cap], amount_usd: float, *, hold_s: float
     ) -> Reservation:
         return await self._inner.reserve((*caps, *self._extra), amount_usd, hold_s=hold_s)
-
-    async def settle(self, reservation: Reservation, cost_usd: float) -> None:
-        await self._inner.settle(reservation, cost_usd)
-
-    async def release(self, reservation: Reservation) -> None:
-        await self._inner.release(reservation)
-
-    async def used(self, scopes: Sequence[str]) -> dict[str, float]:
-        return await self._inner.used(scopes)
-
-    async def get_breaker(self, key: str) -> BreakerRecord | None:
-        return await self._inner.get_breaker(key)
-
-    async def put_breaker(self, key: str, record: BreakerRecord, ttl_s: float) -> None:
-        await self._inner.put_breaker(key, record, ttl_s)
-
-    async def cache_get(self, key: str) -> str | None:
-        return await self._inner.cache_get(key)
-
-    async def cache_put(self, key: str, value: str, ttl_s: float) -> None:
-        await self._inner.cache_put(key, value, ttl_s)
-
-    async def record_calls(self, rows: Sequence[AuditRow], *, ttl_s: float) -> None:
-        await self._inner.record_calls(rows, ttl_s=ttl_s)  # eval calls are real spend too
-
-    async def calls(
-        self, *, since: float | None = None, until: float | None = None
-    ) -> list[AuditRow]:
-        return await self._inner.calls(since=since, until=until)
 
     async def aclose(self) -> None:
         return None

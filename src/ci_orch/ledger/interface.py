@@ -139,3 +139,47 @@ class Ledger(ABC):
 
     @abstractmethod
     async def aclose(self) -> None: ...
+
+
+class DelegatingLedger(Ledger):
+    """Every call goes to `inner`; a wrapper overrides only what it adds (extra caps, a fault)."""
+
+    def __init__(self, inner: Ledger) -> None:
+        self._inner = inner
+
+    async def reserve(
+        self, caps: Sequence[Cap], amount_usd: float, *, hold_s: float
+    ) -> Reservation:
+        return await self._inner.reserve(caps, amount_usd, hold_s=hold_s)
+
+    async def settle(self, reservation: Reservation, cost_usd: float) -> None:
+        await self._inner.settle(reservation, cost_usd)
+
+    async def release(self, reservation: Reservation) -> None:
+        await self._inner.release(reservation)
+
+    async def used(self, scopes: Sequence[str]) -> dict[str, float]:
+        return await self._inner.used(scopes)
+
+    async def get_breaker(self, key: str) -> BreakerRecord | None:
+        return await self._inner.get_breaker(key)
+
+    async def put_breaker(self, key: str, record: BreakerRecord, ttl_s: float) -> None:
+        await self._inner.put_breaker(key, record, ttl_s)
+
+    async def cache_get(self, key: str) -> str | None:
+        return await self._inner.cache_get(key)
+
+    async def cache_put(self, key: str, value: str, ttl_s: float) -> None:
+        await self._inner.cache_put(key, value, ttl_s)
+
+    async def record_calls(self, rows: Sequence[AuditRow], *, ttl_s: float) -> None:
+        await self._inner.record_calls(rows, ttl_s=ttl_s)
+
+    async def calls(
+        self, *, since: float | None = None, until: float | None = None
+    ) -> list[AuditRow]:
+        return await self._inner.calls(since=since, until=until)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -21,7 +21,7 @@ from ci_orch.config.providers import Price, ProviderConfig
 from ci_orch.config.routing import RoutingConfig
 from ci_orch.context import load_changes
 from ci_orch.ledger import FallbackLedger, Ledger, open_ledger
-from ci_orch.ledger.interface import BreakerRecord, Cap, Reservation
+from ci_orch.ledger.interface import Cap, DelegatingLedger, Reservation
 from ci_orch.providers.registry import build_provider
 from ci_orch.review.pipeline import ReviewResult, run_review
 from ci_orch.review.prompts import PromptSettings
@@ -80,40 +80,19 @@ class RedisHandle:
     kill: Callable[[], None]
 
 
-class _DiesAfterFirstSettle(Ledger):
+class _DiesAfterFirstSettle(DelegatingLedger):
     """A shared ledger whose backend is killed right after the run's first settlement."""
 
     def __init__(self, inner: Ledger, kill: Callable[[], None]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._kill = kill
         self._killed = False
-
-    async def reserve(self, caps: Any, amount_usd: float, *, hold_s: float) -> Reservation:
-        return await self._inner.reserve(caps, amount_usd, hold_s=hold_s)
 
     async def settle(self, reservation: Reservation, cost_usd: float) -> None:
         await self._inner.settle(reservation, cost_usd)
         if cost_usd > 0 and not self._killed:
             self._killed = True
             self._kill()
-
-    async def used(self, scopes: Any) -> dict[str, float]:
-        return await self._inner.used(scopes)
-
-    async def get_breaker(self, key: str) -> BreakerRecord | None:
-        return await self._inner.get_breaker(key)
-
-    async def put_breaker(self, key: str, record: BreakerRecord, ttl_s: float) -> None:
-        await self._inner.put_breaker(key, record, ttl_s)
-
-    async def cache_get(self, key: str) -> str | None:
-        return await self._inner.cache_get(key)
-
-    async def cache_put(self, key: str, value: str, ttl_s: float) -> None:
-        await self._inner.cache_put(key, value, ttl_s)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 def write_diff(path: Path) -> Path:
