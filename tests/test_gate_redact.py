@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -48,6 +50,19 @@ def test_same_secret_same_placeholder_everywhere() -> None:
     assert second == "b = '<redacted:openai-api-key:2>'\nc = '<redacted:openai-api-key:1>'"
     assert redactor.counts == {"openai-api-key": 3}
     assert key not in repr(redactor)
+
+
+def test_a_found_secret_is_replaced_wherever_its_value_turns_up_later() -> None:
+    # Found once by its name; later bare in a URL, URL-encoded and base64 with nothing
+    # around it that a rule could recognise.
+    value = "Ab3/" + "".join(random.Random(9).choice("abcdefXYZ0123456789") for _ in range(36))
+    r = Redactor()
+    first = r.redact(f'aws_secret_access_key = "{value}"')
+    later = r.redact(f"url = 'https://x/?k={value}&q={urllib.parse.quote(value, safe='')}'\n"
+                     f"b = '{base64.b64encode(value.encode()).decode()}'")
+    placeholder = first.split('"')[1]
+    assert placeholder.startswith("<redacted:") and value not in first + later
+    assert later.count(placeholder) == 3 and "Ab3" not in later
 
 
 def _repo_with_keys(repo: GitRepo) -> tuple[dict[str, str], str]:

@@ -13,6 +13,7 @@ from ci_orch.diff import parse_diff
 from ci_orch.errors import ConfigError
 from ci_orch.gate import AllOf, Finding, GateResult, Scanner, ScanText, run_gate
 from ci_orch.gate.model import Confidence, Kind
+from ci_orch.gate.redact import Redactor, redact_diff
 from ci_orch.gate.run import build_scanner
 from ci_orch.gate.secrets.checksums import base62
 from ci_orch.gate.verdict import decide
@@ -265,6 +266,21 @@ def test_a_secret_in_a_path_or_rename_source_is_a_finding() -> None:
         ("github-token", f"keys/{KEY}.txt"), ("github-token", "notes.txt")]
     assert all(KEY not in f.preview and KEY not in f.message for f in result.findings)
     assert "old path" in result.findings[1].message
+
+
+def test_a_secret_glued_to_a_name_part_is_found_and_redacted() -> None:
+    # `_` is a word character, so a token rule's boundary alone misses `cfg_ghp_...`.
+    path = f"deploy/cfg_{KEY}/x.py"
+    raw = (f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n"
+           f"+++ b/{path}\n@@ -0,0 +1 @@\n+hello\n")
+    result = run_gate(parse_diff(raw), GateConfig(), baseline=frozenset())
+    assert [(f.rule, f.path) for f in result.blocking] == [("github-token", path)]
+    redacted, counts = redact_diff(parse_diff(raw), Redactor())
+    assert redacted.files[0].path == "deploy/cfg_<redacted:github-token:1>/x.py"
+    assert counts.counts == {"github-token": 1}
+    clean = "src/my_module-name.v2/the_file.py"
+    assert not run_gate(parse_diff(raw.replace(path, clean)), GateConfig(),
+                        baseline=frozenset()).findings
 
 
 def test_generated_bundles_are_not_scanned_for_unsafe_code_but_for_secrets() -> None:

@@ -142,7 +142,7 @@ def test_every_surface_says_the_one_verdict(
     facts = outputs(report_facts(report), tmp_path, tmp_path)
     assert facts["gate-verdict"] == ("block" if outcome.gate_blocking else "pass")
     changes = Changes(github_context(), parse_diff(diff_text()), "test")
-    assert publish_run(report, changes, tmp_path, platform="none") == code
+    assert publish_run(report, changes, tmp_path, platform="none", max_wait_s=0) == code
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.endswith(verdict.title)
 

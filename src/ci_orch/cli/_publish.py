@@ -83,8 +83,8 @@ def publish_run(
     *,
     platform: str,
     summary_md: str | None = None,
+    max_wait_s: float,
     last_line: bool = True,
-    max_wait_s: float = 300.0,
 ) -> int:
     """Publish a run whose files are written and whose verdict is decided; return its exit code.
 

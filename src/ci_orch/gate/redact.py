@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from ci_orch.config.gate import SecretsConfig
 from ci_orch.context.model import PipelineContext
 from ci_orch.diff.model import Diff, FileChange, Hunk, Line
+from ci_orch.gate.pathsecrets import name_tails
 from ci_orch.gate.secrets.encodings import encoded_runs
 from ci_orch.gate.secrets.engine import SecretEngine
 from ci_orch.gate.secrets.known import KIND as KNOWN_KIND
@@ -29,6 +30,10 @@ from ci_orch.gate.secrets.rules_egress import EGRESS_RULES
 from ci_orch.gate.secrets.split import joined_secrets
 
 _MAX_DEPTH = 2  # base64 of URL-encoded text is common; deeper nesting is not
+# A secret found once is then replaced wherever its value turns up in the run, in any
+# encoding, even with no name or format around it (`?k=<value>` in a URL). Shorter values
+# would scrub ordinary words.
+_MIN_SEEN = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,8 @@ class Redactor:
         self._engine = engine or _engine(None)
         self._known = known or KnownKeys()
         self._placeholders: dict[tuple[str, str], str] = {}
+        self._seen = KnownKeys()  # values found so far, matched like registered keys
+        self._seen_kind: dict[str, str] = {}
         self._distinct: Counter[str] = Counter()
         self._counts: Counter[str] = Counter()
 
@@ -80,6 +87,12 @@ class Redactor:
         out = _replace(text, spans, self._use) if spans else text
         return self._redact_joined(out) if "\n" in out else out
 
+    def learn(self, text: str) -> None:
+        """Remember the secrets in `text` without replacing anything: from now on their values
+        are replaced wherever they turn up."""
+        for span in self._spans(text, 0):
+            self._placeholder(span.kind, span.value)
+
     def _use(self, span: _Span) -> str:
         self._counts[span.kind] += 1
         return self._placeholder(span.kind, span.value)
@@ -94,6 +107,10 @@ class Redactor:
                     inner = self._spans(run.decoded, depth + 1)
                     if inner:
                         found.append(_Span(run.start, run.end, inner[0].kind, inner[0].value))
+        # Last: a whole encoded run that hides a secret is replaced whole, as above.
+        seen = [_Span(m.start, m.end, self._seen_kind[m.value], m.value)
+                for m in self._seen.find(text)]
+        found += [s for s in seen if _free(found, s.start, s.end)]
         return sorted(found, key=lambda s: s.start)
 
     def _redact_joined(self, text: str) -> str:
@@ -118,6 +135,9 @@ class Redactor:
         if key not in self._placeholders:
             self._distinct[kind] += 1
             self._placeholders[key] = f"<redacted:{kind}:{self._distinct[kind]}>"
+            if kind != KNOWN_KIND and len(value) >= _MIN_SEEN and value not in self._seen_kind:
+                self._seen_kind[value] = kind
+                self._seen = KnownKeys.of(self._seen_kind)
         return self._placeholders[key]
 
     def __repr__(self) -> str:
@@ -182,6 +202,9 @@ def _redact_file(file: FileChange, redactor: Redactor) -> FileChange:
     # must not reach a prompt header either. Paths and hunk sections go in one text: one
     # scan per file instead of one per name.
     names = [file.path, file.old_path or "", *(h.section for h in file.hunks)]
+    for name in names[:2]:  # a key glued to a name part (`cfg_ghp_...`) is learnt first
+        for _, tail in name_tails(name):
+            redactor.learn(tail)
     joined = "\n".join(names)
     clean = redactor.redact(joined).split("\n") if joined.strip() else names
     if len(clean) != len(names):  # a placeholder never holds "\n"; be safe anyway
