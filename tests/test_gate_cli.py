@@ -195,3 +195,20 @@ def test_reports_say_why_a_finding_does_not_block(tmp_path: Path) -> None:
         (3, False, "no evidence of untrusted input")]
     assert [(f["line"], f["context"]) for f in data["baseline"]["suppressed"]] == [
         (2, "suppressed: nosec B602")]
+
+
+def test_a_key_glued_into_a_file_name_never_reaches_the_log(tmp_path: Path) -> None:
+    # The fork-PR fallback prints annotations (`::error file=...`) on stdout: the path holds
+    # the key, and the stream filter must know it although no rule matches it there.
+    path = f"deploy/cfg_{KEY}/x.py"
+    diff = tmp_path / "change.diff"
+    diff.write_text(f"diff --git a/{path} b/{path}\nnew file mode 100644\n--- /dev/null\n"
+                    f"+++ b/{path}\n@@ -0,0 +1 @@\n+hello\n")
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+           "GITHUB_TOKEN": "", "GH_TOKEN": ""}
+    result = CliRunner().invoke(cli, ["gate", "--diff-file", str(diff), "--platform", "github",
+                                      "--report-dir", str(tmp_path / "rep")], env=env)
+    assert result.exit_code == 1, result.output
+    assert "::error file=deploy/cfg_<redacted%3Agithub-token%3A1>/x.py" in result.stdout
+    written = [p.read_text() for p in (tmp_path / "rep").iterdir()]
+    assert KEY not in result.output + "".join(written) + (tmp_path / "summary").read_text()

@@ -7,6 +7,7 @@ issue workflow commands.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from ci_orch.report.model import RunReport
 
 if TYPE_CHECKING:
     from ci_orch.context.changes import Changes
+    from ci_orch.egress.filter import Egress
     from ci_orch.platforms.interface import PublishOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,6 +68,17 @@ def _config_key_names(config_path: Path | None) -> list[str]:
     return [p.key_env for p in config.providers if p.key_env]
 
 
+def use_run_filter(egress: Egress | None) -> None:
+    """From here on, stdout, stderr and the log pass the run's own egress filter, which has
+    learnt the secrets the run met (a key glued into a file name, say)."""
+    if egress is None:
+        return
+    from ci_orch.egress import streams
+
+    streams.wrap_streams(egress)
+    streams.filter_logs(logging.getLogger(), egress)
+
+
 def echo_untrusted(text: str) -> None:
     """Print text that holds model or PR-author writing; inert to the Actions runner."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
@@ -84,6 +97,7 @@ def publish_run(
     platform: str,
     summary_md: str | None = None,
     max_wait_s: float,
+    egress: Egress | None = None,
     last_line: bool = True,
 ) -> int:
     """Publish a run whose files are written and whose verdict is decided; return its exit code.
@@ -93,7 +107,7 @@ def publish_run(
     printed as an error (the report files already hold everything).
     """
     if platform not in ("local", "none"):
-        _publish(report, changes, report_dir, platform, summary_md, max_wait_s)
+        _publish(report, changes, report_dir, platform, summary_md, max_wait_s, egress)
     if last_line:  # the job log ends on the verdict, unless stdout is a machine format
         click.echo(f"ci-orch: {report.verdict.title}", err=True)
     return report.exit_code
@@ -106,12 +120,13 @@ def _publish(
     platform: str,
     summary_md: str | None,
     max_wait_s: float,
+    egress: Egress | None,
 ) -> None:
     from ci_orch.platforms.choice import PlatformChoice
     from ci_orch.platforms.publish import publish
 
     done = publish(report, changes, report_dir, summary_md, cast("PlatformChoice", platform),
-                   max_wait_s=max_wait_s)
+                   max_wait_s=max_wait_s, egress=egress)
     for outcome in done.outcomes:
         click.echo(f"ci-orch: published to {outcome.platform}: {describe(outcome)}", err=True)
     for warning in done.warnings:

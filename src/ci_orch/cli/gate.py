@@ -12,7 +12,14 @@ from pathlib import Path
 import click
 
 from ci_orch.cli._options import config_option, diff_source, fail_on_option
-from ci_orch.cli._publish import Ran, echo_untrusted, platform_option, prelude, publish_run
+from ci_orch.cli._publish import (
+    Ran,
+    echo_untrusted,
+    platform_option,
+    prelude,
+    publish_run,
+    use_run_filter,
+)
 from ci_orch.cli._run import exits
 
 FORMATS = ("text", "json", "sarif")
@@ -73,9 +80,13 @@ def gate(
     report = gate_report(changes.context, result, full_config.policy, started, verdict,
                          notes=trusted.notices)
     sarif_text = SarifRenderer().render(report)
+    egress = Egress.build(full_config, os.environ)
+    for file in changes.diff.files:  # a key in a file name is then scrubbed wherever shown
+        egress.redactor.learn_names(file)
+    use_run_filter(egress)
     if report_dir is not None:
         files = {"gate.json": json_text, "gate.sarif": sarif_text}
-        write_texts(report_dir, files, egress=Egress.build(full_config, os.environ))
+        write_texts(report_dir, files, egress=egress)
     outputs = {"json": json_text, "sarif": sarif_text}
     text = outputs.get(fmt) or render.as_text(result, baseline_path=config.baseline)
     if fmt == "text":  # previews quote the change's lines: keep them inert in an Actions log
@@ -86,6 +97,6 @@ def gate(
     publish_run(
         report, changes, directory, platform=platform,
         summary_md=MarkdownRenderer().render(report), last_line=fmt == "text",
-        max_wait_s=full_config.publish.max_wait_s,
+        max_wait_s=full_config.publish.max_wait_s, egress=egress,
     )
     return Ran(report, directory)

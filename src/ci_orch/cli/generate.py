@@ -15,6 +15,7 @@ from ci_orch.cli._publish import (
     prelude,
     publish_run,
     report_dir_of,
+    use_run_filter,
 )
 from ci_orch.cli._run import exits
 
@@ -62,8 +63,9 @@ def generate(
         task_name, targets, diff_file, base, head, config_path, report_dir, fail_on
     )
     job = run_job(options)
+    use_run_filter(job.egress)
     echo_untrusted(summary(job))
     directory = report_dir_of(job.files)
     publish_run(job.report, job.changes, directory, platform=platform,
-                max_wait_s=job.publish.max_wait_s)
+                max_wait_s=job.publish.max_wait_s, egress=job.egress)
     return Ran(job.report, directory)

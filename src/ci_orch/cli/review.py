@@ -17,6 +17,7 @@ from ci_orch.cli._publish import (
     prelude,
     publish_run,
     report_dir_of,
+    use_run_filter,
 )
 from ci_orch.cli._run import exits
 from ci_orch.config.sections import Profile
@@ -83,8 +84,9 @@ def review(
     options = ReviewOptions(diff_file, base, head, config_path, report_dir, profiles, fail_on,
                             full=full, state_source=last_state)
     job = run_job(options, progress=terminal_progress())
+    use_run_filter(job.egress)
     echo_untrusted(summary(job))
     directory = report_dir_of(job.files)
     publish_run(job.report, job.changes, directory, platform=platform,
-                max_wait_s=job.publish.max_wait_s)
+                max_wait_s=job.publish.max_wait_s, egress=job.egress)
     return Ran(job.report, directory)

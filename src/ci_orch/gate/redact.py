@@ -93,6 +93,13 @@ class Redactor:
         for span in self._spans(text, 0):
             self._placeholder(span.kind, span.value)
 
+    def learn_names(self, file: FileChange) -> None:
+        """Learn the keys glued to a name part of the file's paths (`cfg_ghp_...`), which the
+        rules' boundaries miss, so the paths are redacted wherever they are shown."""
+        for name in (file.path, file.old_path or ""):
+            for _, tail in name_tails(name):
+                self.learn(tail)
+
     def _use(self, span: _Span) -> str:
         self._counts[span.kind] += 1
         return self._placeholder(span.kind, span.value)
@@ -202,9 +209,7 @@ def _redact_file(file: FileChange, redactor: Redactor) -> FileChange:
     # must not reach a prompt header either. Paths and hunk sections go in one text: one
     # scan per file instead of one per name.
     names = [file.path, file.old_path or "", *(h.section for h in file.hunks)]
-    for name in names[:2]:  # a key glued to a name part (`cfg_ghp_...`) is learnt first
-        for _, tail in name_tails(name):
-            redactor.learn(tail)
+    redactor.learn_names(file)
     joined = "\n".join(names)
     clean = redactor.redact(joined).split("\n") if joined.strip() else names
     if len(clean) != len(names):  # a placeholder never holds "\n"; be safe anyway

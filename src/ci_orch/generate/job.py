@@ -64,6 +64,9 @@ class GenerateJob:
     verdict: Verdict
     changes: Changes  # what the patches were made for: publishers validate lines against it
     publish: PublishConfig = PublishConfig()  # how publishing this run may wait
+    # The run's filter: it has learnt every secret the run met, so what is printed and
+    # posted after the job passes it too, not only the process's environment-built one.
+    egress: Egress | None = None
 
     @property
     def exit_code(self) -> int:
@@ -244,4 +247,6 @@ def _finish(
 ) -> GenerateJob:
     written = write_patches(_scrubbed(patches, egress), directory, task)
     files = write_reports(report, directory, egress=egress)
-    return GenerateJob(report, patches, (*written, *files), verdict, changes, config.publish)
+    return GenerateJob(
+        report, patches, (*written, *files), verdict, changes, config.publish, egress
+    )

@@ -75,6 +75,9 @@ class ReviewJob:
     verdict: Verdict
     changes: Changes  # what was reviewed: publishers validate comment lines against it
     publish: PublishConfig = PublishConfig()  # how publishing this run may wait
+    # The run's filter: it has learnt every secret the run met, so what is printed and
+    # posted after the job passes it too, not only the process's environment-built one.
+    egress: Egress | None = None
 
     @property
     def exit_code(self) -> int:
@@ -289,4 +292,4 @@ def _finish(
     config: Config,
 ) -> ReviewJob:
     files = write_reports(report, directory, egress=egress)
-    return ReviewJob(report, tuple(files), verdict, changes, config.publish)
+    return ReviewJob(report, tuple(files), verdict, changes, config.publish, egress)
