@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_orch.context.model import PipelineContext
+from ci_orch.jobs import Inputs, Job
 from ci_orch.platforms.github import GitHubPublisher
 from ci_orch.platforms.github_client import GitHubClient
 from ci_orch.platforms.github_ratelimit import RateLimiter
@@ -29,7 +30,7 @@ from ci_orch.platforms.github_summary import last_state
 from ci_orch.platforms.gitlab import GitLabPublisher
 from ci_orch.platforms.interface import Publication, Publisher, PublishOutcome
 from ci_orch.report.model import RunReport
-from ci_orch.review.job import ReviewJob, ReviewOptions, run_job
+from ci_orch.review.job import ReviewOptions, run_job
 from ci_orch.review.state import ReviewState
 from ci_orch.testing.provider_server import ProviderServer
 from tests.conftest import GitRepo
@@ -212,9 +213,9 @@ def reviewed(repo: GitRepo, platform: Platform, work: Path, name: str, base: str
 
 
 def review(repo: GitRepo, cfg: Path, out: Path, platform: Platform, base: str, head: str,
-           *, full: bool) -> ReviewJob:
+           *, full: bool) -> Job:
     env = {**platform.env(base, head), "OPENAI_API_KEY": KEY}
-    options = ReviewOptions(config_path=cfg, report_dir=out, full=full,
+    options = ReviewOptions(Inputs(config_path=cfg, report_dir=out), full=full,
                             state_source=platform.read_state)
     cwd = os.getcwd()
     os.chdir(repo.path)

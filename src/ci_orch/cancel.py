@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from types import FrameType
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from typing import Any
 
 Handler = Any  # what signal.getsignal returns: a callable, SIG_DFL or SIG_IGN
 
@@ -49,23 +47,6 @@ class Cancellation:
         if self.signum is not None:
             return
         await self._event.wait()
-
-
-async def unless_cancelled(work: Awaitable[T], cancel: Cancellation) -> T | None:
-    """`work`'s result, or None once cancellation is requested (`work` is then cancelled,
-    and its own clean-up, such as releasing budget holds, runs before this returns)."""
-    task = asyncio.ensure_future(work)
-    waiter = asyncio.ensure_future(cancel.wait())
-    try:
-        await asyncio.wait((task, waiter), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        return None
-    return task.result()
 
 
 @contextlib.contextmanager

@@ -14,10 +14,16 @@ have not started; a per-request cap only skips that one chunk.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal, Protocol
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, Literal, Protocol, TypeVar
 
-from ci_orch.routing import BudgetExhausted, DeadlineExceeded
+from ci_orch.cancel import Cancellation
+from ci_orch.gate import GateResult, Redactions
+from ci_orch.ledger.fallback import LedgerUnavailable
+from ci_orch.plan.model import Chunk, Plan
+from ci_orch.routing import Attempt, BudgetExhausted, DeadlineExceeded
 
 RunStatus = Literal["complete", "partial", "failed", "cancelled", "skipped"]
 
@@ -41,26 +47,33 @@ class _Outcome(Protocol):
     def reason(self) -> str: ...
 
 
-class _Attempt(Protocol):
-    @property
-    def provider(self) -> str: ...
-
-    @property
-    def outcome(self) -> str: ...
+OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
+OutcomeT_co = TypeVar("OutcomeT_co", bound=_Outcome, covariant=True)
+LEDGER_LOST = "shared ledger lost"
 
 
-class _Result(Protocol):
-    @property
-    def outcomes(self) -> Sequence[_Outcome]: ...
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult(Generic[OutcomeT]):
+    """What a run of many chunks gave: review and generate each add what they read from
+    the answers (findings, patches)."""
+
+    plan: Plan
+    outcomes: tuple[OutcomeT, ...]
+    attempts: tuple[Attempt, ...]
+    gate: GateResult
+    redactions: Redactions
+    status: RunStatus
+    notes: tuple[str, ...] = ()
+    ledger_lost: bool = False  # the shared ledger failed and the policy requires it
 
     @property
-    def attempts(self) -> Sequence[_Attempt]: ...
+    def added_lines_sent(self) -> int:
+        """Added lines in chunks that a provider answered."""
+        return sum(len(o.chunk.added_lines) for o in self.outcomes if o.status == "ok")
 
     @property
-    def added_lines_sent(self) -> int: ...
-
-    @property
-    def status(self) -> str: ...
+    def repairs(self) -> int:
+        return sum(o.repairs for o in self.outcomes)
 
 
 def run_status(outcomes: Sequence[_Outcome], *, cancelled: bool = False) -> RunStatus:
@@ -74,13 +87,79 @@ def run_status(outcomes: Sequence[_Outcome], *, cancelled: bool = False) -> RunS
     return "partial" if done else "failed"
 
 
-def lines_sent(outcomes: Sequence[_Outcome]) -> int:
-    """Added lines in chunks that a provider answered."""
-    return sum(len(o.chunk.added_lines) for o in outcomes if o.status == "ok")
+class _Unrouted(Protocol[OutcomeT_co]):
+    """An outcome for a chunk no provider answered (each command's ChunkOutcome class)."""
+
+    def __call__(
+        self, chunk: Chunk, status: Literal["skipped", "failed"], *, reason: str
+    ) -> OutcomeT_co: ...
 
 
-def repairs_made(outcomes: Sequence[_Outcome]) -> int:
-    return sum(o.repairs for o in outcomes)
+async def route_chunks(
+    chunks: Sequence[Chunk],
+    ask: Callable[[Chunk], Awaitable[OutcomeT]],
+    unrouted: _Unrouted[OutcomeT],
+    cancel: Cancellation,
+    done: Callable[[OutcomeT], None] | None = None,
+) -> tuple[list[OutcomeT], str | None]:
+    """Every chunk concurrently (the router queues per provider); the outcomes in chunk
+    order and why the run stopped early, if it did.
+
+    A shared budget or the deadline running out stops the chunks that have not started, and
+    a ledger the policy requires failing stops them all (no call without it); they are
+    reported as not routed. Cancellation cancels the chunks still running (the router
+    releases their holds) and keeps what was answered."""
+    stop: list[str] = []
+
+    async def one(chunk: Chunk) -> OutcomeT:
+        outcome = await attempt(chunk)
+        if done is not None:
+            done(outcome)
+        return outcome
+
+    async def attempt(chunk: Chunk) -> OutcomeT:
+        if stop:
+            return unrouted(chunk, "skipped", reason=stop[0])
+        try:
+            return await ask(chunk)
+        except (BudgetExhausted, DeadlineExceeded) as exc:
+            reason = stop_reason(exc)
+            if reason:
+                stop.append(reason)
+            return unrouted(chunk, "skipped", reason=str(exc).splitlines()[0])
+        except LedgerUnavailable as exc:
+            stop.append(f"{LEDGER_LOST}: {exc}")
+            return unrouted(chunk, "failed", reason=stop[-1])
+
+    tasks = [asyncio.create_task(one(chunk)) for chunk in chunks]
+    await _until_done_or_cancelled(tasks, cancel)
+    outcomes = [
+        t.result() if not t.cancelled() else unrouted(chunk, "skipped", reason="cancelled")
+        for t, chunk in zip(tasks, chunks, strict=True)
+    ]
+    return outcomes, (stop[0] if stop else None)
+
+
+async def _until_done_or_cancelled(tasks: Sequence[asyncio.Task[OutcomeT]],
+                                   cancel: Cancellation) -> None:
+    if not tasks:
+        return
+    waiter = asyncio.ensure_future(cancel.wait())
+    everything = asyncio.ensure_future(_settled(tasks))
+    try:
+        await asyncio.wait((everything, waiter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+    if cancel.requested:
+        for task in tasks:
+            task.cancel()
+    await everything
+
+
+async def _settled(tasks: Sequence[asyncio.Task[OutcomeT]]) -> None:
+    for result in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(result, Exception):  # a bug in a chunk is a bug, not a cancelled chunk
+            raise result
 
 
 def stop_reason(exc: BudgetExhausted | DeadlineExceeded) -> str | None:
@@ -90,7 +169,7 @@ def stop_reason(exc: BudgetExhausted | DeadlineExceeded) -> str | None:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
 
 
-def why_not_complete(r: _Result) -> str:
+def why_not_complete(r: RunResult[OutcomeT]) -> str:
     """A few words for the verdict's title: '' for a complete run, else the main cause
     ("2 provider(s) down", "budget exhausted") and, when partial, how much was reviewed."""
     if r.status in ("complete", "skipped"):
@@ -103,7 +182,7 @@ def why_not_complete(r: _Result) -> str:
     return cause
 
 
-def _cause(reasons: Sequence[str], attempts: Sequence[_Attempt]) -> str:
+def _cause(reasons: Sequence[str], attempts: Sequence[Attempt]) -> str:
     if any("BudgetExhausted" in r or "budget" in r.lower() for r in reasons):
         return "budget exhausted"
     if any("DeadlineExceeded" in r for r in reasons):

@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ci_orch.review.job import ReviewJob, ReviewOptions, run_job
+from ci_orch.jobs import Inputs, Job
+from ci_orch.review.job import ReviewOptions, run_job
 from ci_orch.routing import AttemptObserver
 from ci_orch.testing.provider_server import ProviderServer
 from tests.conftest import GitRepo
@@ -88,11 +89,11 @@ def review(
     out: Path,
     env: Mapping[str, str],
     on_attempt: AttemptObserver | None = None,
-) -> ReviewJob:
+) -> Job:
     cwd = os.getcwd()
     os.chdir(repo.path)
     try:
-        options = ReviewOptions(base="HEAD~1", config_path=config, report_dir=out)
+        options = ReviewOptions(Inputs(base="HEAD~1", config_path=config, report_dir=out))
         return run_job(options, env=env, on_attempt=on_attempt)
     finally:
         os.chdir(cwd)

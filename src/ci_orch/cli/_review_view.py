@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ci_orch.review.job import ReviewJob
+from ci_orch.jobs import Job
 
 
-def summary(job: ReviewJob) -> str:
+def summary(job: Job) -> str:
     r = job.report
     places = Counter(f.placement for f in r.findings)
     lines = [

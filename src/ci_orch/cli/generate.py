@@ -56,15 +56,16 @@ def generate(
     from ci_orch.generate.job import GenerateOptions, run_job
     from ci_orch.generate.prompts import GenerateTask
     from ci_orch.generate.view import summary
+    from ci_orch.jobs import Inputs
 
     prelude(config_path)
     task_name = cast("GenerateTask", task)  # click.Choice has checked it
-    options = GenerateOptions(
-        task_name, targets, diff_file, base, head, config_path, report_dir, fail_on
-    )
-    job = run_job(options)
+    inputs = Inputs(diff_file, base, head, config_path, report_dir)
+    options = GenerateOptions(task_name, targets, inputs, fail_on)
+    done = run_job(options)
+    job = done.job
     use_run_filter(job.egress)
-    echo_untrusted(summary(job))
+    echo_untrusted(summary(done))
     directory = report_dir_of(job.files)
     publish_run(job.report, job.changes, directory, platform=platform,
                 max_wait_s=job.publish.max_wait_s, egress=job.egress)

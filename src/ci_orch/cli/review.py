@@ -73,6 +73,7 @@ def review(
     from ci_orch.cli._progress import terminal_progress
     from ci_orch.cli._review_view import summary
     from ci_orch.context.model import PipelineContext
+    from ci_orch.jobs import Inputs
     from ci_orch.platforms.summary_state import read_review_state
     from ci_orch.review.job import ReviewOptions, run_job
     from ci_orch.review.state import ReviewState
@@ -81,8 +82,8 @@ def review(
     def last_state(context: PipelineContext) -> ReviewState | None:
         return read_review_state(platform, context, os.environ)
 
-    options = ReviewOptions(diff_file, base, head, config_path, report_dir, profiles, fail_on,
-                            full=full, state_source=last_state)
+    inputs = Inputs(diff_file, base, head, config_path, report_dir)
+    options = ReviewOptions(inputs, profiles, fail_on, full=full, state_source=last_state)
     job = run_job(options, progress=terminal_progress())
     use_run_filter(job.egress)
     echo_untrusted(summary(job))

@@ -5,18 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ci_orch.gate import GateResult, Redactions
 from ci_orch.generate.patches import Patch
-from ci_orch.plan.model import Chunk, Plan
-from ci_orch.routing import Attempt
-from ci_orch.runstatus import RunStatus, lines_sent, repairs_made
+from ci_orch.plan.model import Chunk
+from ci_orch.runstatus import RunResult
 
 # refused: it changes files other than the one it names, or CI configuration (not allowed);
 # blocked: model output withheld: its added lines hold a secret or hostile code, or the gate
 # blocked them. Only the verdict (gate.model_output) decides whether that fails the run.
 PatchStatus = Literal["applied", "failed", "refused", "blocked"]
 ChunkStatus = Literal["ok", "failed", "skipped"]
-Status = RunStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +42,9 @@ class ChunkOutcome:
     summary: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class GenerateResult:
-    plan: Plan
-    outcomes: tuple[ChunkOutcome, ...]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerateResult(RunResult[ChunkOutcome]):
     patches: tuple[PatchResult, ...]
-    attempts: tuple[Attempt, ...]
-    gate: GateResult
-    redactions: Redactions
-    status: Status
-    notes: tuple[str, ...] = ()
-
-    @property
-    def added_lines_sent(self) -> int:
-        return lines_sent(self.outcomes)
-
-    @property
-    def repairs(self) -> int:
-        return repairs_made(self.outcomes)
 
     @property
     def retries(self) -> int:

@@ -6,11 +6,11 @@ arguments. Writing files is the caller's job (generate/job.py).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ci_orch.cancel import Cancellation
 from ci_orch.config.model import Config
 from ci_orch.context.changes import Changes
 from ci_orch.diff.model import Diff
@@ -29,8 +29,8 @@ from ci_orch.plan.estimate import smallest_target
 from ci_orch.plan.model import Chunk
 from ci_orch.plan.planner import Target, chunk_budget, plan_review
 from ci_orch.providers.interface import Provider
-from ci_orch.routing import AttemptObserver, BudgetExhausted, DeadlineExceeded, Router
-from ci_orch.runstatus import run_status, stop_reason
+from ci_orch.routing import AttemptObserver, Router
+from ci_orch.runstatus import LEDGER_LOST, route_chunks, run_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,11 @@ async def run_generate(
     env: Mapping[str, str] | None = None,
     egress: Egress | None = None,
     on_attempt: AttemptObserver | None = None,
+    cancel: Cancellation | None = None,
 ) -> GenerateResult:
+    """Patches for `changes`; on cancellation, those of the chunks answered so far, status
+    `cancelled`."""
+    cancel = cancel or Cancellation()
     egress = egress or Egress.build(config, env or {})
     redactor = egress.redactor
     redacted, _ = redact_diff(changes.diff, redactor)
@@ -77,21 +81,25 @@ async def run_generate(
         chunks = [Chunk(id="targets", tokens=0, text="", files=files.files, added_lines=())]
     router = Router(config, providers, ledger, run_id=run_id, env=env, on_attempt=on_attempt)
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
-    outcomes, notes = await _route_all(
-        router, chunks, sendable, tree, settings, files.text, max_out, egress
-    )
+    try:
+        outcomes, notes = await _route_all(
+            router, chunks, sendable, tree, settings, files.text, max_out, egress, cancel
+        )
+    finally:
+        await router.release_holds()  # a safety net: cancelled calls release their own
     outcomes, patches, gate = _checked_output(outcomes, config, tree)
     if files.truncated:
         notes.append("target files were cut to fit the prompt")
     return GenerateResult(
-        plan,
-        tuple(outcomes),
-        tuple(patches),
-        tuple(router.attempts),
-        gate,
-        redactor.redactions(),
-        run_status(outcomes),
-        (*notes, *router.notes()),
+        plan=plan,
+        outcomes=tuple(outcomes),
+        patches=tuple(patches),
+        attempts=tuple(router.attempts),
+        gate=gate,
+        redactions=redactor.redactions(),
+        status=run_status(outcomes, cancelled=cancel.requested),
+        notes=(*notes, *router.notes()),
+        ledger_lost=any(o.reason.startswith(LEDGER_LOST) for o in outcomes),
     )
 
 
@@ -119,14 +127,11 @@ async def _route_all(
     files_text: str,
     max_out: int,
     egress: Egress,
+    cancel: Cancellation,
 ) -> tuple[list[ChunkOutcome], list[str]]:
-    """Every chunk concurrently; a shared budget or the deadline running out skips the rest."""
-    stop: list[str] = []
     ctx = changes.context
 
-    async def one(chunk: Chunk) -> ChunkOutcome:
-        if stop:
-            return ChunkOutcome(chunk, "skipped", reason=stop[0])
+    async def ask(chunk: Chunk) -> ChunkOutcome:
         request = generate_request(
             chunk.text,
             files_text,
@@ -138,19 +143,13 @@ async def _route_all(
             egress=egress,
         )
         redactions = (chunk.text + files_text).count("<redacted:")
-        try:
-            return await generate_chunk(
-                router, chunk, request, tree, redactions,
-                allow_ci_changes=settings.allow_ci_changes, egress=egress,
-            )
-        except (BudgetExhausted, DeadlineExceeded) as exc:
-            reason = stop_reason(exc)
-            if reason:
-                stop.append(reason)
-            return ChunkOutcome(chunk, "skipped", reason=str(exc).splitlines()[0])
+        return await generate_chunk(
+            router, chunk, request, tree, redactions,
+            allow_ci_changes=settings.allow_ci_changes, egress=egress,
+        )
 
-    outcomes = await asyncio.gather(*(one(c) for c in chunks))
-    return list(outcomes), stop[:1]
+    outcomes, stopped = await route_chunks(chunks, ask, ChunkOutcome, cancel)
+    return outcomes, [stopped] if stopped else []
 
 
 def _numbered(patches: list[PatchResult]) -> list[PatchResult]:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ci_orch.generate.job import GenerateJob
+from ci_orch.generate.job import Generated
 
 
-def summary(job: GenerateJob) -> str:
+def summary(done: Generated) -> str:
+    job = done.job
     r = job.report
-    counts = Counter(p.status for p in job.patches)
+    counts = Counter(p.status for p in done.patches)
     lines = [
         f"ci-orch generate: {r.status}, exit {r.exit_code}",
-        f"  patches: {len(job.patches)} ({counts['applied']} apply, {counts['failed']} failed, "
+        f"  patches: {len(done.patches)} ({counts['applied']} apply, {counts['failed']} failed, "
         f"{counts['refused']} refused, {counts['blocked']} withheld as unsafe model output)",
         f"  suggestions: {len(r.findings)}",
         f"  gate: {r.gate.verdict if r.gate else 'not run'}",

@@ -7,7 +7,6 @@ them from config. Files are written and posted by the caller, from the returned 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,14 +17,12 @@ from ci_orch.context.changes import Changes
 from ci_orch.egress.filter import Egress
 from ci_orch.gate import (
     GateResult,
-    Redactions,
     ScanText,
     redact_context,
     redact_diff,
     run_gate,
 )
 from ci_orch.gate.output import OutputScreen, WithheldOutput, with_withheld
-from ci_orch.ledger.fallback import LedgerUnavailable
 from ci_orch.ledger.interface import Ledger
 from ci_orch.plan.estimate import smallest_target
 from ci_orch.plan.model import Chunk, Plan
@@ -37,38 +34,16 @@ from ci_orch.review.placement import PlacedFinding, merge_findings
 from ci_orch.review.progress import Progress, Silent
 from ci_orch.review.prompts import PromptSettings, review_request
 from ci_orch.routing import (
-    Attempt,
     AttemptObserver,
-    BudgetExhausted,
-    DeadlineExceeded,
     Router,
 )
-from ci_orch.runstatus import RunStatus, lines_sent, repairs_made, run_status, stop_reason
-
-Status = RunStatus
-LEDGER_LOST = "shared ledger lost"
+from ci_orch.runstatus import LEDGER_LOST, RunResult, route_chunks, run_status
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewResult:
-    plan: Plan
-    outcomes: tuple[ChunkOutcome, ...]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReviewResult(RunResult[ChunkOutcome]):
     findings: tuple[PlacedFinding, ...]
     findings_dropped: int  # over review.max_findings
-    attempts: tuple[Attempt, ...]
-    gate: GateResult
-    redactions: Redactions
-    status: Status
-    notes: tuple[str, ...] = ()
-    ledger_lost: bool = False  # the shared ledger failed and the policy requires it
-
-    @property
-    def added_lines_sent(self) -> int:
-        return lines_sent(self.outcomes)
-
-    @property
-    def repairs(self) -> int:
-        return repairs_made(self.outcomes)
 
 
 def review_target(config: Config) -> Target:
@@ -134,15 +109,15 @@ async def run_review(
     gate = with_withheld(gate, withheld)
     placed = _drop_blocked(placed, gate)
     return ReviewResult(
-        plan,
-        tuple(outcomes),
-        tuple(placed),
-        dropped,
-        tuple(router.attempts),
-        gate,
-        redactor.redactions(),
-        run_status(outcomes, cancelled=cancel.requested),
-        (*notes, *router.notes()),
+        plan=plan,
+        outcomes=tuple(outcomes),
+        findings=tuple(placed),
+        findings_dropped=dropped,
+        attempts=tuple(router.attempts),
+        gate=gate,
+        redactions=redactor.redactions(),
+        status=run_status(outcomes, cancelled=cancel.requested),
+        notes=(*notes, *router.notes()),
         ledger_lost=any(o.reason.startswith(LEDGER_LOST) for o in outcomes),
     )
 
@@ -157,20 +132,9 @@ async def _route_all(
     cancel: Cancellation,
     egress: Egress,
 ) -> tuple[list[ChunkOutcome], list[str]]:
-    """Every chunk concurrently (the router queues per provider). A shared budget or the
-    deadline running out stops the chunks that have not started; they are reported skipped.
-    Cancellation cancels the chunks still running (the router releases their holds)."""
-    stop: list[str] = []
     ctx = changes.context
 
-    async def one(chunk_index: int) -> ChunkOutcome:
-        outcome = await attempt(plan.chunks[chunk_index])
-        progress.chunk_done(outcome)
-        return outcome
-
-    async def attempt(chunk: Chunk) -> ChunkOutcome:
-        if stop:
-            return ChunkOutcome(chunk, "skipped", reason=stop[0])
+    async def ask(chunk: Chunk) -> ChunkOutcome:
         request = review_request(
             chunk.text,
             title=ctx.title,
@@ -179,47 +143,12 @@ async def _route_all(
             max_output_tokens=max_out,
             egress=egress,
         )
-        try:
-            return await review_chunk(router, chunk, request, egress)
-        except (BudgetExhausted, DeadlineExceeded) as exc:
-            reason = stop_reason(exc)
-            if reason:
-                stop.append(reason)
-            return ChunkOutcome(chunk, "skipped", reason=str(exc).splitlines()[0])
-        except LedgerUnavailable as exc:  # policy.ledger_required: no call without it
-            stop.append(f"{LEDGER_LOST}: {exc}")
-            return ChunkOutcome(chunk, "failed", reason=stop[-1])
+        return await review_chunk(router, chunk, request, egress)
 
-    tasks = [asyncio.create_task(one(i)) for i in range(len(plan.chunks))]
-    await _until_done_or_cancelled(tasks, cancel)
-    outcomes = [
-        t.result() if not t.cancelled() else ChunkOutcome(chunk, "skipped", reason="cancelled")
-        for t, chunk in zip(tasks, plan.chunks, strict=True)
-    ]
-    return outcomes, stop[:1]
-
-
-async def _until_done_or_cancelled(
-    tasks: list[asyncio.Task[ChunkOutcome]], cancel: Cancellation
-) -> None:
-    if not tasks:
-        return
-    waiter = asyncio.ensure_future(cancel.wait())
-    everything = asyncio.ensure_future(_settled(tasks))
-    try:
-        await asyncio.wait((everything, waiter), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        waiter.cancel()
-    if cancel.requested:
-        for task in tasks:
-            task.cancel()
-    await everything
-
-
-async def _settled(tasks: list[asyncio.Task[ChunkOutcome]]) -> None:
-    for result in await asyncio.gather(*tasks, return_exceptions=True):
-        if isinstance(result, Exception):  # a bug in a chunk is a bug, not a cancelled chunk
-            raise result
+    outcomes, stopped = await route_chunks(
+        plan.chunks, ask, ChunkOutcome, cancel, done=progress.chunk_done
+    )
+    return outcomes, [stopped] if stopped else []
 
 
 def _suggestions(placed: list[PlacedFinding]) -> list[ScanText]:

@@ -1,0 +1,96 @@
+"""The chunk loop review and generate share: what stops the chunks that have not started,
+and what a cancellation keeps."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from ci_orch.cancel import Cancellation
+from ci_orch.ledger import LedgerUnavailable
+from ci_orch.plan.model import Chunk
+from ci_orch.review.chunks import ChunkOutcome
+from ci_orch.routing import BudgetExhausted
+from ci_orch.runstatus import LEDGER_LOST, route_chunks, run_status
+
+CHUNKS = [Chunk(id=f"c{i}", tokens=1, text=f"+x{i}", files=(f"f{i}.py",),
+                added_lines=((f"f{i}.py", 1),)) for i in range(4)]
+
+
+def _ok(chunk: Chunk) -> ChunkOutcome:
+    return ChunkOutcome(chunk, "ok", provider="p")
+
+
+def test_a_shared_budget_stops_the_chunks_that_have_not_started() -> None:
+    async def ask(chunk: Chunk) -> ChunkOutcome:
+        if chunk.id == "c0":
+            raise BudgetExhausted("run cap reached")  # before the others start
+        return _ok(chunk)
+
+    outcomes, stopped = asyncio.run(route_chunks(CHUNKS, ask, ChunkOutcome, Cancellation()))
+    assert [o.status for o in outcomes] == ["skipped"] * 4
+    assert stopped == "BudgetExhausted: run cap reached"
+    assert {o.reason for o in outcomes[1:]} == {stopped}
+
+
+def test_chunks_already_running_when_the_budget_runs_out_finish() -> None:
+    async def ask(chunk: Chunk) -> ChunkOutcome:
+        if chunk.id == "c0":
+            await asyncio.sleep(0.01)
+            raise BudgetExhausted("run cap reached")
+        await asyncio.sleep(0.02)
+        return _ok(chunk)
+
+    outcomes, stopped = asyncio.run(route_chunks(CHUNKS, ask, ChunkOutcome, Cancellation()))
+    assert [o.status for o in outcomes] == ["skipped", "ok", "ok", "ok"]
+    assert stopped == "BudgetExhausted: run cap reached"
+
+
+def test_a_per_request_cap_skips_only_its_chunk() -> None:
+    async def ask(chunk: Chunk) -> ChunkOutcome:
+        if chunk.id == "c1":
+            raise BudgetExhausted("request too large", scope="request")
+        return _ok(chunk)
+
+    outcomes, stopped = asyncio.run(route_chunks(CHUNKS, ask, ChunkOutcome, Cancellation()))
+    assert [o.status for o in outcomes] == ["ok", "skipped", "ok", "ok"]
+    assert stopped is None
+
+
+def test_a_required_ledger_lost_fails_the_chunk_and_stops_the_rest() -> None:
+    started: list[str] = []
+
+    async def ask(chunk: Chunk) -> ChunkOutcome:
+        started.append(chunk.id)
+        if chunk.id == "c0":
+            raise LedgerUnavailable("redis went away")
+        await asyncio.sleep(0)
+        return _ok(chunk)
+
+    outcomes, stopped = asyncio.run(route_chunks(CHUNKS, ask, ChunkOutcome, Cancellation()))
+    assert outcomes[0].status == "failed"
+    assert stopped is not None and stopped.startswith(LEDGER_LOST)
+    assert all(o.reason.startswith(LEDGER_LOST) for o in outcomes if o.status != "ok")
+
+
+def test_cancellation_keeps_what_was_answered() -> None:
+    cancel = Cancellation()
+    seen: list[str] = []
+
+    async def ask(chunk: Chunk) -> ChunkOutcome:
+        if chunk.id in ("c0", "c1"):
+            return _ok(chunk)
+        await asyncio.sleep(30)  # in flight when the signal comes
+        return _ok(chunk)
+
+    async def run() -> tuple[list[ChunkOutcome], str | None]:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.05, cancel.request, signal.SIGTERM)
+        return await route_chunks(CHUNKS, ask, ChunkOutcome, cancel,
+                                  done=lambda o: seen.append(o.chunk.id))
+
+    outcomes, _ = asyncio.run(asyncio.wait_for(run(), timeout=5))
+    assert [(o.status, o.reason) for o in outcomes] == [
+        ("ok", ""), ("ok", ""), ("skipped", "cancelled"), ("skipped", "cancelled")]
+    assert run_status(outcomes, cancelled=cancel.requested) == "cancelled"
+    assert sorted(seen) == ["c0", "c1"]  # progress hears of the answered chunks only
