@@ -22,7 +22,7 @@ from ci_orch.platforms.interface import (
     PublishOutcome,
 )
 from ci_orch.platforms.publish import publish
-from tests.platforms.actions_support import context, gate, report
+from tests.platforms.action_support import context, gate, report
 
 EMPTY = parse_diff(b"", source="test")
 # What the CLI selects with: the Actions runner's own publishers included.

@@ -14,7 +14,7 @@ from ci_orch.action.publisher import (
 )
 from ci_orch.diff.parse import parse_diff
 from ci_orch.platforms.interface import Publication
-from tests.platforms.actions_support import gate, report, review
+from tests.platforms.action_support import gate, report, review
 
 EMPTY = parse_diff(b"", source="test")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ci_orch.action import runtime
-from tests.platforms.actions_support import outside_stop_commands, parse_outputs
+from tests.platforms.action_support import outside_stop_commands, parse_outputs
 
 
 def test_data_and_properties_are_escaped_as_the_toolkit_does() -> None:
