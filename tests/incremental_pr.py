@@ -24,9 +24,8 @@ from typing import Any
 from ci_orch.context.model import PipelineContext
 from ci_orch.jobs import Inputs, Job
 from ci_orch.platforms.github import GitHubPublisher
-from ci_orch.platforms.github_client import GitHubClient
-from ci_orch.platforms.github_ratelimit import RateLimiter
-from ci_orch.platforms.github_summary import last_state
+from ci_orch.platforms.github.client import GitHubClient, RateLimiter
+from ci_orch.platforms.github.summary import last_state
 from ci_orch.platforms.gitlab import GitLabPublisher
 from ci_orch.platforms.interface import Publication, Publisher, PublishOutcome
 from ci_orch.report.model import RunReport

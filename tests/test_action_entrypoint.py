@@ -18,7 +18,7 @@ import pytest
 from ci_orch.testing.provider_server import ProviderServer
 from tests.conftest import GitRepo
 from tests.gate.formats import ALNUM, r
-from tests.platforms.actions_support import outside_stop_commands, parse_outputs
+from tests.platforms.action_support import outside_stop_commands, parse_outputs
 
 CI_ORCH = shutil.which("ci-orch", path=str(Path(sys.executable).parent)) or "ci-orch"
 INPUT_TOKEN = "ghs_" + r(random.Random(7), ALNUM, 36)

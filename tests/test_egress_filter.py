@@ -21,9 +21,8 @@ from ci_orch.egress.streams import EgressLogFilter, ScrubbingStream
 from ci_orch.gate.redact import Redactor, redact_diff
 from ci_orch.gate.secrets.known import KnownKeys
 from ci_orch.generate.prompts import follow_up, generate_request
-from ci_orch.platforms.github_client import GitHubClient, Scope
-from ci_orch.platforms.github_ratelimit import RateLimiter
-from ci_orch.platforms.gitlab_client import GitLabClient
+from ci_orch.platforms.github.client import GitHubClient, RateLimiter, Scope
+from ci_orch.platforms.gitlab.client import GitLabClient
 from ci_orch.providers.interface import Message, ProviderRequest
 from ci_orch.report.write import write_texts
 from ci_orch.review.prompts import repair_request

@@ -119,7 +119,7 @@ def test_jobs_run_on_the_right_events(source: str) -> None:
                         scripts(evaluation, base))
     assert dataset is not None
     assert config.get("variables", {}).get("CI_ORCH_EVAL_DATASET", dataset[1]) == DATASET
-    assert "gitlab_artifacts --job \"$CI_JOB_NAME\"" in scripts(evaluation, base)
+    assert "gitlab.artifacts --job \"$CI_JOB_NAME\"" in scripts(evaluation, base)
     assert "CI_ORCH_GITLAB_TOKEN=" in scripts(review, base)
 
 

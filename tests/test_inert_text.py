@@ -12,10 +12,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ci_orch.platforms.comments import comment_body
-from ci_orch.platforms.github_annotations import review_annotation
-from ci_orch.platforms.github_review import located_body
-from ci_orch.platforms.github_text import trim
-from ci_orch.platforms.gitlab_threads import file_body
+from ci_orch.platforms.github.checks import review_annotation
+from ci_orch.platforms.github.text import trim
+from ci_orch.platforms.github.threads import located_body
+from ci_orch.platforms.gitlab.threads import file_body
 from ci_orch.platforms.markers import finding_marker, fingerprints_in, is_summary
 from ci_orch.report.inert import markdown, outside_code, plain
 from ci_orch.report.mdtext import ZWSP, inline

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ci_orch.action.outputs import outputs, report_facts
 from ci_orch.cli import cli
 from ci_orch.cli._publish import publish_run
 from ci_orch.context.changes import Changes
 from ci_orch.diff import parse_diff
-from ci_orch.platforms.actions_outputs import outputs, report_facts
 from ci_orch.platforms.github import GitHubPublisher
 from ci_orch.platforms.gitlab import GitLabPublisher
 from ci_orch.platforms.interface import Publication

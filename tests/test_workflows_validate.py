@@ -17,7 +17,7 @@ import click
 import pytest
 import yaml
 
-from ci_orch.platforms.actions_outputs import RunFacts, outputs
+from ci_orch.action.outputs import RunFacts, outputs
 from tests.conftest import ROOT, skip_or_fail
 
 BIN = Path(sys.executable).parent
@@ -130,9 +130,9 @@ _VALID = {"command": "gate", "fail-on": "high", "max-cost-per-run": "1.5",
 
 def _effect(env: dict[str, str]) -> tuple[Any, ...]:
     """What the action does with `env`: its inputs, exported variables and command line."""
+    from ci_orch.action.inputs import command_argv, exported_env, read_inputs
     from ci_orch.cli import cli
     from ci_orch.errors import UsageError
-    from ci_orch.platforms.actions_inputs import command_argv, exported_env, read_inputs
 
     inputs = read_inputs(env)
     command = cli.get_command(click.Context(cli), inputs.command)
@@ -153,7 +153,7 @@ def test_every_action_input_is_read_and_changes_what_runs() -> None:
         assert _effect(env) != baseline, f"input {name} has no effect"
     assert _effect({"INPUT_NOT-AN-INPUT": "x"}) == baseline
     # Nothing is read that action.yml does not declare (the runner would never set it).
-    from ci_orch.platforms.actions_inputs import exported_env, read_inputs
+    from ci_orch.action.inputs import exported_env, read_inputs
 
     env = _ReadLog({})
     exported_env(env, read_inputs(env))

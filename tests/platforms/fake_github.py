@@ -14,7 +14,8 @@ rules the publisher must respect:
   output.summary / output.text <= 65,535; bodies < 65,536 ("Body is too long");
 - `rate_limit_next(n, status, headers)`: the next n writes get a secondary-rate-limit
   refusal; `read_only = True`: every write gets 403 "Resource not accessible by integration"
-  (`no_checks = True`: only check run writes do).
+  (`no_checks = True`: only check run writes do; `no_comment_edits = True`: only edits of
+  review comments do, as on a locked conversation).
 
 Tokens: `ghs_app` is an installation token (GITHUB_TOKEN-like: `GET /user` is 403, comments
 are by `github-actions[bot]`, check runs belong to the app `github-actions`); `ghp_user` is
@@ -89,6 +90,7 @@ class FakeGitHub:
         self.read_only = False
         self.no_checks = False  # `checks: write` not granted, `pull-requests: write` granted
         self.refuse_reviews = False  # 422 for every review, as when the PR moved on
+        self.no_comment_edits = False  # 403 for editing a review comment
         self._limits: list[tuple[int, dict[str, str]]] = []
         self._ids = itertools.count(1000)
         self.lock = threading.Lock()
@@ -396,6 +398,8 @@ class Routes:
         return self.ok(self.new_comment(c, None), 201)
 
     def edit_review_comment(self, comment_id: str) -> tuple[int, dict[str, str], Any]:
+        if self.fake.no_comment_edits:
+            return error(403, NOT_ACCESSIBLE)
         return self.edit(self.fake.state.review_comments, int(comment_id))
 
     # -- issue comments --------------------------------------------------------------------

@@ -99,6 +99,8 @@ class FakeGitLab:
     log: list[tuple[str, str, Any]] = field(default_factory=list)
     rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     throttle: list[str] = field(default_factory=list)  # Retry-After values, one per 429
+    throttle_writes: list[str] = field(default_factory=list)  # the same, for writes only
+    refuse_resolve: bool = False  # 403 to resolving a thread: the token's role is too low
     files: list[FakeFile] = field(default_factory=list)
     artifacts: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (ref, job) -> zip
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -210,9 +212,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path.removeprefix(fake.prefix + "/api/v4")
         with self.server.lock:
             fake.log.append((method, path, body or query))
-            if fake.throttle:
-                self._send(429, {"message": "Retry later"},
-                           {"Retry-After": fake.throttle.pop(0)})
+            queue = fake.throttle or (fake.throttle_writes if method != "GET" else [])
+            if queue:
+                self._send(429, {"message": "Retry later"}, {"Retry-After": queue.pop(0)})
                 return
             archive = _artifacts(fake, path, query, self.headers)
             if archive is not None:
@@ -296,6 +298,8 @@ def _mr_route(fake: FakeGitLab, method: str, rest: str, query: dict[str, str],
             return _page(fake.discussions, query, fake.per_page, here)
         return _create_discussion(fake, body, token)
     if rest.startswith("/discussions/") and method == "PUT":
+        if fake.refuse_resolve:
+            return 403, {"message": "403 Forbidden"}, {}
         return _resolve(fake, rest.rsplit("/", 1)[1], body)
     if rest == "/notes":
         if method == "GET":

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ci_orch.platforms.github import GitHubPublisher
-from ci_orch.platforms.github_annotations import gate_annotation, review_annotation
+from ci_orch.platforms.github.checks import gate_annotation, review_annotation
 from ci_orch.platforms.markers import SUMMARY_MARKER, fingerprints_in
 from ci_orch.report.model import ReviewFinding
 from tests.platforms.conftest import (

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ci_orch.platforms.github import GitHubPublisher
-from ci_orch.platforms.github_ratelimit import RateLimiter
+from ci_orch.platforms.github.client import RateLimiter
 from ci_orch.platforms.interface import PermissionMissing, PublishError, PublishOutcome
 from tests.platforms.conftest import Sleeps, context, finding, make_report, publication
 from tests.platforms.fake_github import FakeGitHub

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_orch.platforms.gitlab_artifacts import artifacts_url, auth_headers, main, unpack
+from ci_orch.platforms.gitlab.artifacts import artifacts_url, auth_headers, main, unpack
 from tests.platforms.fake_gitlab import FakeGitLab, Running
 from tests.platforms.test_gitlab_support import DIFF
 

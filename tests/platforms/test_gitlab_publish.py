@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 
-from ci_orch.platforms.gitlab import (
-    NOTE_LIMIT,
-    gitlab_token,
-    summary_body,
-)
+from ci_orch.platforms.gitlab.publisher import gitlab_token
+from ci_orch.platforms.gitlab.summary import NOTE_LIMIT, summary_body
 from ci_orch.platforms.interface import PermissionMissing, PublishError
 from ci_orch.platforms.markers import (
     SUMMARY_MARKER,

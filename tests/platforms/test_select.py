@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from pathlib import Path
 
 import pytest
 
+from ci_orch.action.publisher import RUNNER, StepSummaryPublisher, WorkflowCommandPublisher
 from ci_orch.context.changes import Changes
 from ci_orch.context.model import PipelineContext
 from ci_orch.diff.parse import parse_diff
 from ci_orch.platforms import select as sel
-from ci_orch.platforms.actions_publish import StepSummaryPublisher, WorkflowCommandPublisher
 from ci_orch.platforms.interface import (
     PermissionMissing,
     Publication,
@@ -21,9 +22,11 @@ from ci_orch.platforms.interface import (
     PublishOutcome,
 )
 from ci_orch.platforms.publish import publish
-from tests.platforms.actions_support import context, gate, report
+from tests.platforms.action_support import context, gate, report
 
 EMPTY = parse_diff(b"", source="test")
+# What the CLI selects with: the Actions runner's own publishers included.
+choose = functools.partial(sel.select, runner=RUNNER)
 
 
 class FakeRest(Publisher):
@@ -58,16 +61,26 @@ def factory(error: PublishError | None = None) -> tuple[sel.Factory, list[FakeRe
 def test_auto_on_github_with_a_token_uses_rest_and_the_step_summary() -> None:
     build, made = factory()
     env = {"GITHUB_TOKEN": "ghs_x", "GITHUB_API_URL": "http://127.0.0.1:9/api"}
-    chosen = sel.select("auto", context(), env, github_rest=build)
+    chosen = choose("auto", context(), env, github_rest=build)
     assert chosen.publishers[0] is made[0]
     assert isinstance(chosen.publishers[1], StepSummaryPublisher)
     assert isinstance(chosen.fallback, WorkflowCommandPublisher)
     assert made[0].args[1:] == ("ghs_x", "http://127.0.0.1:9/api")
 
 
+def test_without_the_runner_s_publishers_only_the_rest_publisher_is_chosen() -> None:
+    # How the last review state is read: only the REST publisher keeps a summary.
+    build, made = factory()
+    chosen = sel.select("auto", context(), {"GITHUB_TOKEN": "t"}, runner=None, github_rest=build)
+    assert chosen.publishers == (made[0],) and chosen.fallback is None
+    fork = sel.select("auto", context(is_fork=True), {"GITHUB_TOKEN": "t"}, runner=None,
+                      github_rest=build)
+    assert fork.publishers == () and "fork pull request" in fork.notes[0]
+
+
 def test_the_action_input_token_is_enough() -> None:
     build, made = factory()
-    sel.select("auto", context(), {"INPUT_GITHUB-TOKEN": "ghs_in"}, github_rest=build)
+    choose("auto", context(), {"INPUT_GITHUB-TOKEN": "ghs_in"}, github_rest=build)
     assert made[0].args[1:] == ("ghs_in", sel.GITHUB_API)
 
 
@@ -82,7 +95,7 @@ def test_fork_or_no_token_degrades_to_annotations(
     ctx: PipelineContext, env: dict[str, str], why: str
 ) -> None:
     build, made = factory()
-    chosen = sel.select("auto", ctx, env, github_rest=build)
+    chosen = choose("auto", ctx, env, github_rest=build)
     assert made == [] and chosen.fallback is None
     assert [type(p) for p in chosen.publishers] == [WorkflowCommandPublisher]
     assert why in chosen.notes[0]
@@ -91,11 +104,11 @@ def test_fork_or_no_token_degrades_to_annotations(
 def test_local_and_none_publish_nothing_and_explicit_github_works_anywhere() -> None:
     build, made = factory()
     local = context(platform="local", number=None)
-    assert sel.select("auto", local, {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
-    assert sel.select("none", context(), {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
-    assert sel.select("local", context(), {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
+    assert choose("auto", local, {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
+    assert choose("none", context(), {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
+    assert choose("local", context(), {"GITHUB_TOKEN": "t"}, github_rest=build).publishers == ()
     assert made == []
-    assert sel.select("github", local, {"GITHUB_TOKEN": "t"}, github_rest=build).publishers
+    assert choose("github", local, {"GITHUB_TOKEN": "t"}, github_rest=build).publishers
     assert len(made) == 1
 
 
@@ -108,7 +121,7 @@ def test_gitlab_uses_its_token_and_api_url() -> None:
 
     ctx = context(platform="gitlab", api_url="https://gl.example/api/v4")
     env = {"GITLAB_TOKEN": "glpat-2", "CI_ORCH_GITLAB_TOKEN": "glpat-1", "CI_JOB_TOKEN": "j"}
-    assert len(sel.select("auto", ctx, env, gitlab=build).publishers) == 1
+    assert len(choose("auto", ctx, env, gitlab=build).publishers) == 1
     assert seen == [("glpat-1", "https://gl.example/api/v4")]
 
 
@@ -118,7 +131,8 @@ def _changes(ctx: PipelineContext) -> Changes:
 
 def test_only_a_job_token_on_gitlab_is_an_error_that_names_the_fix(tmp_path: Path) -> None:
     ctx = context(platform="gitlab")
-    done = publish(report(), _changes(ctx), tmp_path, "s", "auto", {"CI_JOB_TOKEN": "job"})
+    done = publish(report(), _changes(ctx), tmp_path, "s", "auto", {"CI_JOB_TOKEN": "job"},
+                   runner=RUNNER)
     assert done.outcomes == ()
     (error,) = done.errors
     assert "CI_JOB_TOKEN" in error and "api" in error and "CI_ORCH_GITLAB_TOKEN" in error
@@ -131,9 +145,9 @@ def test_missing_permission_is_a_warning_and_annotations_still_go_out(
                                             "add `permissions: checks: write` to the job"))
     step = tmp_path / "step.md"
     env = {"GITHUB_TOKEN": "ghs_x", "GITHUB_STEP_SUMMARY": str(step)}
-    chosen = sel.select("auto", context(), env, github_rest=build)
+    chosen = choose("auto", context(), env, github_rest=build)
     done = publish(report(gates=(gate(0),)), _changes(context()), tmp_path, "## sum\n",
-                   selection=chosen)
+                   runner=RUNNER, selection=chosen)
     assert done.errors == ()
     assert any("checks: write" in w and "github-annotations" in w for w in done.warnings)
     assert [o.platform for o in done.outcomes] == ["github-annotations", "github-step-summary"]
@@ -143,10 +157,11 @@ def test_missing_permission_is_a_warning_and_annotations_still_go_out(
 
 def test_other_publish_errors_are_errors_and_still_fall_back(tmp_path: Path) -> None:
     build, made = factory(PublishError("GitHub answered 502 three times"))
-    chosen = sel.select("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=build)
+    chosen = choose("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=build)
     out = io.StringIO()
     chosen = sel.Selection(chosen.publishers[:1], WorkflowCommandPublisher({}, out, step_summary=False))
-    done = publish(report(gates=(gate(0),)), _changes(context()), tmp_path, "s", selection=chosen)
+    done = publish(report(gates=(gate(0),)), _changes(context()), tmp_path, "s",
+                   runner=RUNNER, selection=chosen)
     assert done.errors == ("github: GitHub answered 502 three times",)
     assert out.getvalue().startswith("::error ")
 
@@ -161,7 +176,7 @@ def test_summary_is_read_from_the_report_dir(tmp_path: Path) -> None:
             return super().publish(publication)
 
     chosen = sel.Selection((Recorder(context(), "t", "u"),))
-    publish(report(), _changes(context()), tmp_path, None, selection=chosen)
+    publish(report(), _changes(context()), tmp_path, None, runner=RUNNER, selection=chosen)
     assert seen == ["## from disk\n"]
 
 
@@ -169,7 +184,7 @@ def test_import_error_of_the_rest_publisher_degrades() -> None:
     def broken(ctx: PipelineContext, token: str, api_url: str, max_wait_s: float) -> Publisher:
         raise ImportError("no module named github")
 
-    chosen = sel.select("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=broken)
+    chosen = choose("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=broken)
     assert [type(p) for p in chosen.publishers] == [WorkflowCommandPublisher]
     assert "unavailable" in chosen.notes[0]
 
@@ -210,10 +225,10 @@ def test_a_publishing_error_is_reported_and_never_changes_the_verdict(
 
 def test_the_run_s_wait_budget_reaches_the_publisher() -> None:
     build, made = factory()
-    sel.select("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=build, max_wait_s=42.0)
+    choose("auto", context(), {"GITHUB_TOKEN": "t"}, github_rest=build, max_wait_s=42.0)
     assert [m.max_wait_s for m in made] == [42.0]
     gitlab, built = factory()
     gl = PipelineContext(platform="gitlab", event="merge_request_event", workspace=Path("."),
                          repo="g/p", number=1, project_id="1")
-    sel.select("auto", gl, {"CI_ORCH_GITLAB_TOKEN": "glpat-x"}, gitlab=gitlab, max_wait_s=7.0)
+    choose("auto", gl, {"CI_ORCH_GITLAB_TOKEN": "glpat-x"}, gitlab=gitlab, max_wait_s=7.0)
     assert [m.max_wait_s for m in built] == [7.0]

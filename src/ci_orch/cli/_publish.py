@@ -52,7 +52,7 @@ def prelude(config_path: Path | None = None) -> None:
     """Mask every secret value before anything is printed (GitHub Actions only)."""
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
-    from ci_orch.platforms.actions import mask_env
+    from ci_orch.action.runtime import mask_env
 
     mask_env(os.environ, _config_key_names(config_path))
 
@@ -82,7 +82,7 @@ def use_run_filter(egress: Egress | None) -> None:
 def echo_untrusted(text: str) -> None:
     """Print text that holds model or PR-author writing; inert to the Actions runner."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
-        from ci_orch.platforms.actions import stop_commands
+        from ci_orch.action.runtime import stop_commands
 
         click.echo(stop_commands(text), nl=False)
     else:
@@ -122,11 +122,12 @@ def _publish(
     max_wait_s: float,
     egress: Egress | None,
 ) -> None:
+    from ci_orch.action.publisher import RUNNER
     from ci_orch.platforms.choice import PlatformChoice
     from ci_orch.platforms.publish import publish
 
     done = publish(report, changes, report_dir, summary_md, cast("PlatformChoice", platform),
-                   max_wait_s=max_wait_s, egress=egress)
+                   runner=RUNNER, max_wait_s=max_wait_s, egress=egress)
     for outcome in done.outcomes:
         click.echo(f"ci-orch: published to {outcome.platform}: {describe(outcome)}", err=True)
     for warning in done.warnings:

@@ -20,40 +20,42 @@ from ci_orch.cli._run import exits
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ci_orch.action.inputs import ActionInputs
     from ci_orch.cli._publish import Ran
-    from ci_orch.platforms.actions_inputs import ActionInputs
 
 
 @click.command()
 @exits
 def action() -> int:
     """Run as the GitHub Docker action: inputs come from INPUT_* variables (see action.yml)."""
-    from ci_orch.platforms import actions, actions_inputs, actions_workspace
+    from ci_orch.action import inputs as action_inputs
+    from ci_orch.action import runtime
+    from ci_orch.action import workspace as action_workspace
 
-    actions.mask_env(os.environ)  # first: nothing has been printed yet
-    inputs = actions_inputs.read_inputs(os.environ)
-    os.environ.update(actions_inputs.exported_env(os.environ, inputs))
+    runtime.mask_env(os.environ)  # first: nothing has been printed yet
+    inputs = action_inputs.read_inputs(os.environ)
+    os.environ.update(action_inputs.exported_env(os.environ, inputs))
     workspace = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
     if workspace.is_dir():
         os.chdir(workspace)
-    warning = actions_workspace.mark_safe(workspace)
+    warning = action_workspace.mark_safe(workspace)
     if warning:
         click.echo(f"ci-orch: warning: {warning}", err=True)
-    before = actions_workspace.entries(workspace)
+    before = action_workspace.entries(workspace)
     report_dir = Path(inputs.report_dir)
     try:
         return _finish(inputs, _dispatch(inputs), report_dir, workspace)
     finally:
-        actions_workspace.give_back(
+        action_workspace.give_back(
             workspace, before, (workspace / report_dir, workspace / ".ci-orch")
         )
 
 
 def _dispatch(inputs: ActionInputs) -> int | Ran:
     """Parse the command's arguments with its own options and call its body directly."""
+    from ci_orch.action.inputs import command_argv
     from ci_orch.cli import COMMANDS, cli
     from ci_orch.errors import UsageError
-    from ci_orch.platforms.actions_inputs import command_argv
 
     name = inputs.command
     command = cli.get_command(click.Context(cli), name) if name in COMMANDS else None
@@ -70,8 +72,8 @@ def _dispatch(inputs: ActionInputs) -> int | Ran:
 
 
 def _finish(inputs: ActionInputs, result: int | Ran, report_dir: Path, workspace: Path) -> int:
-    from ci_orch.platforms.actions import set_outputs
-    from ci_orch.platforms.actions_outputs import RunFacts, outputs, report_facts
+    from ci_orch.action.outputs import RunFacts, outputs, report_facts
+    from ci_orch.action.runtime import set_outputs
 
     if isinstance(result, int):  # eval: its verdict is the exit code, eval.json the rest
         set_outputs(outputs(RunFacts(), report_dir, workspace), os.environ)

@@ -30,7 +30,7 @@ from ci_orch.platforms.interface import (
     PublishOutcome,
 )
 from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S
-from ci_orch.platforms.select import Selection, select
+from ci_orch.platforms.select import RunnerPublishers, Selection, select
 from ci_orch.report.model import RunReport
 
 log = logging.getLogger(__name__)
@@ -58,18 +58,22 @@ def publish(
     platform: PlatformChoice = "auto",
     env: Mapping[str, str] | None = None,
     *,
+    runner: RunnerPublishers | None,
     selection: Selection | None = None,
     egress: Egress | None = None,
     max_wait_s: float = DEFAULT_MAX_WAIT_S,
 ) -> Published:
     """Post a finished run. `summary_md=None` reads summary.md from `report_dir`.
 
-    `egress` is the run's filter; without it one is built from `env`'s keys.
+    `runner` builds the Actions runner's own publishers (`select`); `selection`, when
+    given, is used as it is. `egress` is the run's filter; without it one is built from
+    `env`'s keys.
     """
     env = os.environ if env is None else env
     egress = egress or Egress.build(None, env)
     if selection is None:
-        selection = select(platform, changes.context, env, max_wait_s=max_wait_s)
+        selection = select(platform, changes.context, env, runner=runner,
+                           max_wait_s=max_wait_s)
     if not selection.publishers:
         return Published(warnings=selection.notes)
     text = read_summary(report_dir) if summary_md is None else summary_md

@@ -12,6 +12,10 @@
 `github` / `gitlab` force a platform; `local` and `none` publish nothing.
 
 Publisher modules are imported only when chosen: PyGithub and python-gitlab are slow to import.
+
+The annotations and step-summary publishers write to the Actions runner itself; they live in
+`ci_orch.action`, which builds on this package, so the caller hands them in
+(`RunnerPublishers`) and this package never imports the one above it.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ci_orch.context.model import PipelineContext
-from ci_orch.platforms.actions_publish import StepSummaryPublisher, WorkflowCommandPublisher
 from ci_orch.platforms.choice import PlatformChoice
 from ci_orch.platforms.interface import Publication, Publisher, PublishError, PublishOutcome
 from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S
@@ -33,6 +36,14 @@ GITLAB_API = "https://gitlab.com/api/v4"
 # (context, token, API URL, how long publishing may wait on rate limits in all) -> publisher;
 # tests pass their own.
 Factory = Callable[[PipelineContext, str, str, float], Publisher]
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerPublishers:
+    """How to build the publishers that write to the GitHub Actions runner, not its API."""
+
+    annotations: Callable[[Mapping[str, str], bool], Publisher]  # (env, with step summary)
+    step_summary: Callable[[Mapping[str, str]], Publisher]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +78,17 @@ def select(
     context: PipelineContext,
     env: Mapping[str, str],
     *,
+    runner: RunnerPublishers | None,
     github_rest: Factory = GITHUB_REST,
     gitlab: Factory = GITLAB,
     max_wait_s: float = DEFAULT_MAX_WAIT_S,
 ) -> Selection:
-    """`max_wait_s`: how long publishing may wait on rate limits in all (publish.max_wait_s)."""
+    """`runner`: the Actions runner's own publishers (`ci_orch.action.RUNNER`); None leaves
+    them out (reading the last review state, which only the REST publisher keeps).
+    `max_wait_s`: how long publishing may wait on rate limits in all (publish.max_wait_s)."""
     chosen = context.platform if platform == "auto" else platform
     if chosen == "github":
-        return _github(context, env, github_rest, max_wait_s)
+        return _github(context, env, runner, github_rest, max_wait_s)
     if chosen == "gitlab":
         return _gitlab(context, env, gitlab, max_wait_s)
     return Selection()
@@ -95,7 +109,7 @@ def _gitlab(
     context: PipelineContext, env: Mapping[str, str], factory: Factory, max_wait_s: float
 ) -> Selection:
     api_url = context.api_url or env.get("CI_API_V4_URL") or GITLAB_API
-    from ci_orch.platforms.gitlab import gitlab_token
+    from ci_orch.platforms.gitlab.publisher import gitlab_token
 
     try:
         token = gitlab_token(env)  # raises the error that names the token to create
@@ -105,25 +119,28 @@ def _gitlab(
 
 
 def _github(
-    context: PipelineContext, env: Mapping[str, str], rest: Factory, max_wait_s: float
+    context: PipelineContext, env: Mapping[str, str], runner: RunnerPublishers | None,
+    rest: Factory, max_wait_s: float,
 ) -> Selection:
-    degraded = Selection((WorkflowCommandPublisher(env),),)
+    degraded = (runner.annotations(env, True),) if runner else ()
     token = first_env(env, GITHUB_TOKEN_VARS)
     if context.is_fork and context.event != "pull_request_target":
         note = ("fork pull request: the token is read-only and secrets are withheld, so "
                 "findings go to annotations and the step summary")
-        return Selection(degraded.publishers, notes=(note,))
+        return Selection(degraded, notes=(note,))
     if token is None:
         note = ("no GitHub token (set GITHUB_TOKEN or the action's github-token input): "
                 "findings go to annotations and the step summary")
-        return Selection(degraded.publishers, notes=(note,))
+        return Selection(degraded, notes=(note,))
     try:
         api_url = context.api_url or env.get("GITHUB_API_URL") or GITHUB_API
         publisher = rest(context, token, api_url, max_wait_s)
     except ImportError as exc:
         note = f"the GitHub REST publisher is unavailable ({exc}): using annotations"
-        return Selection(degraded.publishers, notes=(note,))
+        return Selection(degraded, notes=(note,))
+    if runner is None:
+        return Selection((publisher,))
     return Selection(
-        (publisher, StepSummaryPublisher(env)),
-        fallback=WorkflowCommandPublisher(env, step_summary=False),
+        (publisher, runner.step_summary(env)),
+        fallback=runner.annotations(env, False),
     )

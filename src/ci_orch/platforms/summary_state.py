@@ -43,7 +43,8 @@ def read_review_state(platform: str, context: PipelineContext,
 
     if platform not in PLATFORM_CHOICES or platform in ("local", "none"):
         return None
-    selection = select(cast("PlatformChoice", platform), context, env)
+    # Only the REST publishers keep a summary to read; the runner's annotations keep none.
+    selection = select(cast("PlatformChoice", platform), context, env, runner=None)
     for publisher in selection.publishers:
         try:
             state = publisher.last_review_state()

@@ -6,15 +6,15 @@ import io
 import re
 from pathlib import Path
 
-from ci_orch.diff.parse import parse_diff
-from ci_orch.platforms.actions_publish import (
+from ci_orch.action.publisher import (
     StepSummaryPublisher,
     WorkflowCommandPublisher,
     annotations_of,
     choose,
 )
+from ci_orch.diff.parse import parse_diff
 from ci_orch.platforms.interface import Publication
-from tests.platforms.actions_support import gate, report, review
+from tests.platforms.action_support import gate, report, review
 
 EMPTY = parse_diff(b"", source="test")
 

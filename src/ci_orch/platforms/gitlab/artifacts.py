@@ -1,6 +1,6 @@
 """Fetch the last successful run's artifacts of a job: the nightly evaluation's baseline.
 
-`python -m ci_orch.platforms.gitlab_artifacts --job ci-orch-eval --into eval-report`
+`python -m ci_orch.platforms.gitlab.artifacts --job ci-orch-eval --into eval-report`
 downloads `GET /projects/:id/jobs/artifacts/:ref/download?job=:name` (GitLab docs "Job
 artifacts API": the newest successful pipeline's artifacts for the ref) and unpacks the
 archive, so the evaluation appends to the previous history.jsonl and compares with its
@@ -75,7 +75,7 @@ def unpack(data: bytes, into: Path) -> list[str]:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
-    parser = argparse.ArgumentParser(prog="python -m ci_orch.platforms.gitlab_artifacts")
+    parser = argparse.ArgumentParser(prog="python -m ci_orch.platforms.gitlab.artifacts")
     parser.add_argument("--job", required=True, help="the job whose artifacts to fetch")
     parser.add_argument("--ref", default=env.get("CI_DEFAULT_BRANCH", "main"))
     parser.add_argument("--into", type=Path, default=Path("."))

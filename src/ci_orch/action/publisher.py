@@ -2,7 +2,7 @@
 
 Used for fork PRs and read-only tokens, where the token cannot write
 checks, reviews or comments. GitHub shows at most 10 annotations per level (error, warning,
-notice) per step and silently drops the rest (item 5), so we choose which 10: the most
+notice) per step and silently drops the rest, so we choose which 10: the most
 severe of each level, and say in the log and the step summary how many were left out.
 
 Levels: a blocking gate finding is an `error`; other findings map by severity: critical
@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
-from ci_orch.platforms.actions import append_summary, command
+from ci_orch.action.runtime import append_summary, command
 from ci_orch.platforms.interface import Publication, Publisher, PublishError, PublishOutcome
+from ci_orch.platforms.select import RunnerPublishers
 from ci_orch.report.inert import plain
 from ci_orch.report.model import GateFinding, ReviewFinding, RunReport
 
@@ -150,3 +151,11 @@ class StepSummaryPublisher(Publisher):
         return PublishOutcome(
             platform=self.name, posted={"step_summary": int(written)}, warnings=warnings
         )
+
+
+def _annotations(env: Mapping[str, str], step_summary: bool) -> Publisher:
+    return WorkflowCommandPublisher(env, step_summary=step_summary)
+
+
+# What `platforms.select` builds on GitHub besides (or instead of) the REST publisher.
+RUNNER = RunnerPublishers(annotations=_annotations, step_summary=StepSummaryPublisher)

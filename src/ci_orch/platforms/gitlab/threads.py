@@ -1,7 +1,7 @@
 """One discussion per finding, placed as precisely as GitLab accepts, never lost.
 
 Inline findings go on their diff lines; when GitLab rejects the position (400, see
-gitlab_positions.py) or the finding is file-level, the thread goes on the file
+positions.py) or the finding is file-level, the thread goes on the file
 (`position_type: file`, GitLab 16.4+); when that is rejected too (older self-managed
 instances), it becomes a plain MR thread that names the file and lines. Each body carries
 the finding's fingerprint marker, so a re-run skips it and can resolve it once it is gone.
@@ -16,13 +16,13 @@ from typing import Any
 
 from ci_orch.diff.model import Diff, FileChange
 from ci_orch.platforms.comments import comment_body
-from ci_orch.platforms.gitlab_client import (
+from ci_orch.platforms.gitlab.client import (
     GitLabClient,
     PositionRejected,
     ResolveRefused,
     Thread,
 )
-from ci_orch.platforms.gitlab_positions import (
+from ci_orch.platforms.gitlab.positions import (
     DiffRefs,
     file_position,
     suggestion_info,

@@ -3,7 +3,7 @@
 Order of work: who are we (`GET /user`, so markers are trusted only on our own notes), the
 newest MR version's SHAs (a diff position must carry them:
 https://docs.gitlab.com/ee/api/discussions.html), our existing threads, then new threads,
-resolutions and the summary note upsert (https://docs.gitlab.com/ee/api/notes.html).
+resolutions and the summary note upsert (summary.py).
 Self-managed instances work through `CI_API_V4_URL` (the `api_url`). The token must be a
 project or group access token with the `api` scope: `CI_JOB_TOKEN` cannot post notes
 (https://docs.gitlab.com/ee/ci/jobs/ci_job_token.html), and `gitlab_token` says so.
@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Mapping
 
 from ci_orch.context.model import PipelineContext
-from ci_orch.platforms.gitlab_client import GitLabClient, Note
-from ci_orch.platforms.gitlab_threads import Tally, ThreadPoster
+from ci_orch.platforms.gitlab.client import GitLabClient
+from ci_orch.platforms.gitlab.summary import last_state, upsert_summary
+from ci_orch.platforms.gitlab.threads import Tally, ThreadPoster
 from ci_orch.platforms.interface import (
     PermissionMissing,
     Publication,
@@ -25,22 +26,14 @@ from ci_orch.platforms.interface import (
     PublishError,
     PublishOutcome,
 )
-from ci_orch.platforms.markers import (
-    SUMMARY_MARKER,
-    fingerprints_in,
-    sections_in,
-    with_section,
-)
+from ci_orch.platforms.markers import fingerprints_in
 from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S, WaitBudget
-from ci_orch.platforms.summary_state import state_from_summary, state_text, still_open
+from ci_orch.platforms.summary_state import state_text, still_open
 from ci_orch.review.state import ReviewState
 
 log = logging.getLogger(__name__)
 
 TOKEN_VARIABLES = ("CI_ORCH_GITLAB_TOKEN", "GITLAB_TOKEN")
-NOTE_LIMIT = 1_000_000  # GitLab's note body limit (https://docs.gitlab.com/ee/api/notes.html)
-# `ci-orch gate` runs beside `ci-orch review` in the same MR pipeline: each sets its own
-# section of the one summary note, so neither overwrites the other's.
 
 
 def gitlab_token(env: Mapping[str, str], variable: str | None = None) -> str:
@@ -121,15 +114,14 @@ class GitLabPublisher(Publisher):
         client = GitLabClient(self._api_url, self._token, project, ctx.number,
                               sleep=self._sleep, per_page=self._per_page,
                               budget=WaitBudget(self._max_wait_s, self._sleep))
-        note = _own_summary(client.notes(), client.user_id())
-        return state_from_summary(note.body) if note else None
+        return last_state(client)
 
     def _summary(self, client: GitLabClient, me: int, publication: Publication,
                  tally: Tally) -> str:
         report = publication.report
         text = "\n\n".join(p for p in (publication.summary_md.rstrip(), state_text(report)) if p)
         try:
-            return self._upsert_summary(client, me, report.task, text)
+            return upsert_summary(client, me, report.task, text)
         except PermissionMissing:
             raise
         except PublishError as exc:
@@ -148,26 +140,6 @@ class GitLabPublisher(Publisher):
             f"({reviewed[:12]}): findings are posted on their files, not on lines")
         return False
 
-    def _upsert_summary(self, client: GitLabClient, me: int, task: str, text: str) -> str:
-        """Set `task`'s section of the one summary note; read back once, and merged and written
-        again if a concurrent job of the pipeline wrote an older copy over it."""
-        done = _write_section(client, me, task, text)
-        now = _own_summary(client.notes(), me)
-        mine = sections_in(summary_body(None, task, text)).get(task)
-        if now is not None and sections_in(now.body).get(task) != mine:
-            _write_section(client, me, task, text)
-        return done
-
-
-def _write_section(client: GitLabClient, me: int, task: str, text: str) -> str:
-    existing = _own_summary(client.notes(), me)
-    body = summary_body(existing.body if existing else None, task, text)
-    if existing is None:
-        client.create_note(body)
-        return "posted"
-    client.update_note(existing.id, body)
-    return "updated"
-
 
 def _outcome(name: str, tally: Tally, summary: str) -> PublishOutcome:
     posted = {k: v for k, v in tally.posted.items() if v}
@@ -177,30 +149,6 @@ def _outcome(name: str, tally: Tally, summary: str) -> PublishOutcome:
                           updated={"summary": 1} if summary == "updated" else {},
                           skipped={k: v for k, v in tally.skipped.items() if v},
                           resolved=tally.resolved, warnings=tuple(tally.warnings))
-
-
-def _own_summary(notes: list[Note], me: int) -> Note | None:
-    """The oldest summary of ours: anyone can paste a marker, only our author counts. The
-    per-task notes of older versions carry other markers and are left alone."""
-    return next((n for n in notes
-                 if n.author_id == me and _first_line(n.body) == SUMMARY_MARKER), None)
-
-
-def _first_line(body: str) -> str:
-    return body.split("\n", 1)[0].strip()
-
-
-def summary_body(old_body: str | None, task: str, text: str) -> str:
-    """The marker on the first line (the publisher finds its note by it), then each task's
-    section: `task`'s set to `text`, the others as `old_body` has them."""
-    return with_section(old_body, task, text, limit=NOTE_LIMIT, fit=_fit)
-
-
-def _fit(text: str, room: int) -> str:
-    if len(text) <= room:
-        return text
-    cut = "\n\n_(Summary cut to GitLab's note limit; the full text is in summary.md.)_"
-    return text[: room - len(cut)] + cut
 
 
 __all__ = ["GitLabPublisher", "gitlab_token"]

@@ -2,7 +2,7 @@
 
 Why the requester and not PyGithub's object API: the objects lack `subject_type: "file"`
 review comments and hide response headers, and every call must pass through one place
-that spaces writes and obeys GitHub's rate-limit headers (github_ratelimit.py). PyGithub
+that spaces writes and obeys GitHub's rate-limit headers (`RateLimiter`). PyGithub
 still does authentication, the base URL (GitHub Enterprise's /api/v3 too), JSON and
 connection pooling. Its own retries and sleeps are off (`retry=0`,
 `seconds_between_requests=None`, `seconds_between_writes=None`) so ours are the only ones.
@@ -14,6 +14,14 @@ our own types and never a library's.
 
 Every URL, query and body passes the egress filter in `_send`, the one place requests leave;
 headers do not (the token in `Authorization` is the one key that must reach GitHub).
+
+Rate limits: GitHub allows about 80 content-creating requests a minute and answers 403 or
+429 beyond that (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api,
+"Handle rate limit errors appropriately"): obey `retry-after`; when `x-ratelimit-remaining`
+is 0 wait until `x-ratelimit-reset`; otherwise wait at least a minute, longer on each retry,
+and give up after a bounded number of tries. Those rules are the platforms' shared ones
+(retry.py); what is GitHub's own is telling a rate-limit 403 from a missing permission, and
+the spacing of writes. `sleep` is injected so tests can assert the waits without waiting.
 """
 
 from __future__ import annotations
@@ -22,8 +30,9 @@ import json
 import logging
 import os
 import re
+import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +42,8 @@ from github import Auth, Github
 from ci_orch import __version__
 from ci_orch.egress.filter import Egress
 from ci_orch.netconfig import TLS_HINT, Network, NetworkConfigError
-from ci_orch.platforms.github_ratelimit import RateLimiter
 from ci_orch.platforms.interface import PermissionMissing, PublishError
-from ci_orch.platforms.retry import plan_wait
+from ci_orch.platforms.retry import GITHUB, WaitBudget, backoff, named_wait, plan_wait
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +74,59 @@ def how_to_grant(*needed: str) -> str:
         f"workflow:\n  permissions:\n    contents: read"
         f"{lines}\n{_FORKS}"
     )
+
+
+def is_rate_limit_message(message: str) -> bool:
+    text = message.lower()
+    return "rate limit" in text or text.endswith("please retry your request again later.")
+
+
+class RateLimiter:
+    """Spaces writes `write_interval_s` apart and decides how long to wait after a refusal.
+
+    Every wait, spacing included, is paid from `budget` (the run's `publish.max_wait_s`)."""
+
+    def __init__(
+        self,
+        write_interval_s: float,
+        sleep: Callable[[float], None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        budget: WaitBudget | None = None,
+    ) -> None:
+        self.write_interval_s = max(write_interval_s, 0.0)
+        self.budget = budget or WaitBudget(sleep=sleep)
+        self.policy = GITHUB
+        self._clock = clock
+        self._wall = wall
+        self._last_write: float | None = None
+
+    def before_write(self) -> None:
+        if self._last_write is None or not self.write_interval_s:
+            return
+        gap = self._last_write + self.write_interval_s - self._clock()
+        if gap > 0:
+            self.budget.wait(gap)
+
+    def after_write(self) -> None:
+        self._last_write = self._clock()
+
+    def delay(
+        self, status: int, headers: Mapping[str, str], message: str, retry: int
+    ) -> float | None:
+        """Seconds to wait before retry number `retry` (0-based), or None: not a rate limit.
+
+        A 403 that is not a rate limit (a missing permission) is never retried.
+        """
+        if status not in (403, 429):
+            return None
+        named = named_wait(headers, self._wall())
+        if named is not None:
+            return named
+        if status == 429 or is_rate_limit_message(message):
+            return backoff(self.policy, retry)
+        return None
 
 
 class GitHubClient:

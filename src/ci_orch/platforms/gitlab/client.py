@@ -10,7 +10,17 @@ Proxy and CA come from the resolved network settings (ci_orch.netconfig), never 
 requests reading the environment itself.
 
 Every body and position sent passes the egress filter here, and every URL in the session
-under python-gitlab (gitlab_session.py); the token header does not.
+under python-gitlab (`RateLimitedSession`); the token header does not.
+
+Rate limits: python-gitlab retries a 429 with `time.sleep` (gitlab/utils.py `Retry`) up to
+ten times; we want the wait bounded by the run's budget, so `RateLimitedSession` answers
+429s before python-gitlab sees them, by the platforms' shared policy (retry.py):
+`Retry-After`, else `RateLimit-Reset`, else an exponential backoff, for a bounded number of
+tries (GitLab docs "Rate limits", response headers). When that runs out it raises
+`RateLimitedOut`. The session reads nothing from the environment (`trust_env` off): the
+client sets its proxy and CA from the resolved network settings. It is the last point
+before the network: each request's URL passes the egress filter there (bodies are scrubbed
+as data by the client, where their structure is still known).
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +40,16 @@ from gitlab.exceptions import GitlabError
 
 from ci_orch.egress.filter import Egress
 from ci_orch.netconfig import TLS_HINT, Network, NetworkConfigError
-from ci_orch.platforms.gitlab_positions import DiffRefs
-from ci_orch.platforms.gitlab_session import RateLimitedSession
+from ci_orch.platforms.gitlab.positions import DiffRefs
 from ci_orch.platforms.interface import PermissionMissing, PublishError
-from ci_orch.platforms.retry import RateLimitedOut, WaitBudget
+from ci_orch.platforms.retry import (
+    GITLAB,
+    RateLimitedOut,
+    WaitBudget,
+    backoff,
+    named_wait,
+    plan_wait,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +88,38 @@ class Note:
     id: int
     author_id: int
     body: str
+
+
+class RateLimitedSession(requests.Session):
+    def __init__(self, budget: WaitBudget, clock: Callable[[], float] = time.time,
+                 *, egress: Egress | None = None) -> None:
+        super().__init__()
+        self.trust_env = False
+        self.budget = budget
+        self._clock = clock
+        self._egress = egress
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if self._egress is not None and request.url:
+            request.url = self._egress.scrub(request.url)
+        attempt = 0
+        while True:
+            response = super().send(request, **kwargs)
+            if response.status_code != 429:
+                return response
+            wait = self.wait_for(response, attempt)
+            response.close()
+            plan_wait(GITLAB, self.budget, wait, attempt,
+                      f"GitLab {request.method} {_path(request.url)} answered 429")
+            attempt += 1
+
+    def wait_for(self, response: requests.Response, attempt: int) -> float:
+        named = named_wait(response.headers, self._clock())
+        return backoff(GITLAB, attempt) if named is None else named
+
+
+def _path(url: str | None) -> str:
+    return urllib.parse.urlsplit(url or "").path
 
 
 def base_url(api_url: str) -> str:

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ci_orch.platforms.github_client import GitHubClient, Scope
-from ci_orch.platforms.github_text import BODY_LIMIT, trim
-from ci_orch.platforms.github_threads import author
+from ci_orch.platforms.github.client import GitHubClient, Scope
+from ci_orch.platforms.github.text import BODY_LIMIT, trim
+from ci_orch.platforms.github.threads import author
 from ci_orch.platforms.markers import (
     SUMMARY_MARKER,
     is_summary,
