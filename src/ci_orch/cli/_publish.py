@@ -22,6 +22,7 @@ from ci_orch.report.model import RunReport
 if TYPE_CHECKING:
     from ci_orch.context.changes import Changes
     from ci_orch.egress.filter import Egress
+    from ci_orch.jobs import Job
     from ci_orch.platforms.interface import PublishOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -87,6 +88,17 @@ def echo_untrusted(text: str) -> None:
         click.echo(stop_commands(text), nl=False)
     else:
         click.echo(text)
+
+
+def after_job(job: Job, summary: str, platform: str) -> Ran:
+    """What review and generate do once their files are written: switch the output to the
+    run's own egress filter, print the one-screen summary, publish."""
+    use_run_filter(job.egress)
+    echo_untrusted(summary)
+    directory = report_dir_of(job.files)
+    publish_run(job.report, job.changes, directory, platform=platform,
+                max_wait_s=job.publish.max_wait_s, egress=job.egress)
+    return Ran(job.report, directory)
 
 
 def publish_run(

@@ -8,15 +8,7 @@ from typing import cast
 import click
 
 from ci_orch.cli._options import config_option, diff_source, fail_on_option
-from ci_orch.cli._publish import (
-    Ran,
-    echo_untrusted,
-    platform_option,
-    prelude,
-    publish_run,
-    report_dir_of,
-    use_run_filter,
-)
+from ci_orch.cli._publish import Ran, after_job, platform_option, prelude
 from ci_orch.cli._run import exits
 
 TASK_NAMES = ("tests", "docs", "fix")  # ci_orch.generate.prompts.TASKS, kept import-free here
@@ -63,10 +55,4 @@ def generate(
     inputs = Inputs(diff_file, base, head, config_path, report_dir)
     options = GenerateOptions(task_name, targets, inputs, fail_on)
     done = run_job(options)
-    job = done.job
-    use_run_filter(job.egress)
-    echo_untrusted(summary(done))
-    directory = report_dir_of(job.files)
-    publish_run(job.report, job.changes, directory, platform=platform,
-                max_wait_s=job.publish.max_wait_s, egress=job.egress)
-    return Ran(job.report, directory)
+    return after_job(done.job, summary(done), platform)

@@ -10,15 +10,7 @@ from typing import get_args
 import click
 
 from ci_orch.cli._options import config_option, diff_source, fail_on_option
-from ci_orch.cli._publish import (
-    Ran,
-    echo_untrusted,
-    platform_option,
-    prelude,
-    publish_run,
-    report_dir_of,
-    use_run_filter,
-)
+from ci_orch.cli._publish import Ran, after_job, platform_option, prelude
 from ci_orch.cli._run import exits
 from ci_orch.config.sections import Profile
 
@@ -85,9 +77,4 @@ def review(
     inputs = Inputs(diff_file, base, head, config_path, report_dir)
     options = ReviewOptions(inputs, profiles, fail_on, full=full, state_source=last_state)
     job = run_job(options, progress=terminal_progress())
-    use_run_filter(job.egress)
-    echo_untrusted(summary(job))
-    directory = report_dir_of(job.files)
-    publish_run(job.report, job.changes, directory, platform=platform,
-                max_wait_s=job.publish.max_wait_s, egress=job.egress)
-    return Ran(job.report, directory)
+    return after_job(job, summary(job), platform)
