@@ -86,6 +86,9 @@ def encoded_line(line: str, encoding: str) -> str:
     return f'BLOB = "{ENCODINGS[encoding](line)}"'
 
 
+_BACKSLASHES = re.compile(r"\\+(?=[!-/:-@\[-`{-~])")  # before ASCII punctuation
+
+
 def leaked_forms(value: str) -> dict[str, str]:
     """Every form of `value` whose presence in output counts as a leak."""
     forms = {name: encode(value) for name, encode in ENCODINGS.items()}
@@ -96,9 +99,14 @@ def leaked_forms(value: str) -> dict[str, str]:
 def leaks(blob: str, values: dict[str, str]) -> list[str]:
     """`name/form` for each planted value found in `blob` in any encoding."""
     decoded = "\n".join(decoded_runs(blob))
+    # Markdown shows a literal `_` as `\\_` (and a JSON body doubles the backslash), and a
+    # zero-width space keeps a sigil from linking: either way a reader still sees the value.
+    unescaped = _BACKSLASHES.sub("", blob).replace("\u200b", "")
     found = [f"{name}/{form}" for name, value in values.items()
              for form, text in leaked_forms(value).items() if text and text in blob]
     found += [f"{name}/inside-base64" for name, value in values.items() if value in decoded]
+    found += [f"{name}/markdown-escaped" for name, value in values.items()
+              if value not in blob and value in unescaped]
     return found
 
 

@@ -34,6 +34,15 @@ _QP = re.compile(
     r"(?<![A-Za-z0-9_.~+/=\-])(?:[A-Za-z0-9_.~+/\-]|=[0-9A-F]{2}|=\r?\n){12,8192}(?<!\.)"
 )
 _QP_HINT = re.compile(r"=[0-9A-F]{2}")
+# Markdown shows a literal `_` as `\_`, and inert text breaks a sigil with a zero-width
+# space: a key in a rendered summary (a file path in the gate's table) reads the same. A
+# run spans URL punctuation, so a key that is only a key inside its URL is found too.
+_MD = re.compile(
+    r"(?<![A-Za-z0-9_.+=/:?&%@!\\\-])"
+    r"(?:[A-Za-z0-9_.+=/:?&%@!\-]|\\+[!-/:-@\[-`{-~]|\u200b){12,8192}(?<!\.)"
+)
+_MD_HINT = re.compile(r"[A-Za-z0-9]\\[!-/:-@\[-`{-~]|\u200b")
+_MD_ESCAPE = re.compile(r"\\+([!-/:-@\[-`{-~])")  # a JSON body doubles each backslash
 _MIN_PRINTABLE = 0.9
 
 
@@ -53,6 +62,8 @@ def encoded_runs(text: str) -> Iterator[EncodedRun]:
         yield from _runs(text, _ESC, _from_escapes)
     if "=" in text and _QP_HINT.search(text):
         yield from _runs(text, _QP, _from_quoted_printable)
+    if ("\\" in text or "\u200b" in text) and _MD_HINT.search(text):
+        yield from _runs(text, _MD, _from_markdown)
 
 
 def _runs(
@@ -134,3 +145,7 @@ def _from_quoted_printable(run: str) -> str | None:
     if not _QP_HINT.search(run):
         return None
     return _utf8(quopri.decodestring(run.encode("ascii")))
+
+
+def _from_markdown(run: str) -> str:
+    return _MD_ESCAPE.sub(r"\1", run).replace("\u200b", "")
