@@ -12,7 +12,9 @@ import logging
 import math
 import time
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 import httpx
@@ -31,7 +33,13 @@ from ci_orch.providers.errors import (
     Timeout,
     TransportError,
 )
-from ci_orch.providers.interface import Provider, ProviderRequest, ProviderResponse, Usage
+from ci_orch.providers.interface import (
+    Liveness,
+    Provider,
+    ProviderRequest,
+    ProviderResponse,
+    Usage,
+)
 from ci_orch.providers.retry_after import parse_retry_after, parse_should_retry
 
 log = logging.getLogger(__name__)
@@ -121,6 +129,10 @@ class HttpProvider(Provider):
     def usage_of(self, body: Any) -> Usage | None:
         """The billed usage in a 2xx body, or None when it carries none."""
 
+    def probe_url(self) -> str | None:
+        """URL of the vendor's free models endpoint (a GET), or None when it has none."""
+        return None
+
     def count_request(self, request: ProviderRequest) -> tuple[str, dict[str, Any]] | None:
         """URL and body of the vendor's free token-counting endpoint, or None (no endpoint)."""
         return None
@@ -144,6 +156,36 @@ class HttpProvider(Provider):
             log.debug("provider %s: token count answered HTTP %s", self.id, response.status_code)
             return None
         return self.count_of(self._json(response))
+
+    async def probe(self, timeout_s: float) -> Liveness:
+        url = self.probe_url()
+        if url is None:
+            return "unknown"
+        if self._missing_key:
+            raise AuthError(f"API key variable {self._missing_key} is not set", provider_id=self.id)
+        timeout = httpx.Timeout(timeout_s)
+        with self._least_busy() as client, _Translated(self.id, timeout_s):
+            async with asyncio.timeout(timeout_s):
+                response = await client.send(
+                    client.build_request("GET", url, timeout=timeout), stream=True
+                )
+                try:
+                    if response.is_success:
+                        # The listing itself is not needed (a gateway's can be large):
+                        # closing it unread costs one connection, not a download.
+                        log.debug("provider %s: models endpoint answered", self.id)
+                        return "up"
+                    if response.status_code in {404, 405}:
+                        log.debug("provider %s: no models endpoint to probe", self.id)
+                        return "unknown"
+                    await response.aread()
+                finally:
+                    await response.aclose()
+        error = self._error(response.status_code, response.headers, self._json(response))
+        log.debug("provider %s: models endpoint answered HTTP %s", self.id, error.status)
+        if isinstance(error, AuthError) or error.health_failure:
+            raise error
+        return "unknown"  # another 4xx is about the request, not about the API's health
 
     def message_of(self, body: Any) -> str:
         """The vendor's own short error message from an error body."""
@@ -177,11 +219,8 @@ class HttpProvider(Provider):
     async def _post(self, request: ProviderRequest) -> httpx.Response:
         total = request.timeout_s or self.config.timeout_s
         timeout = httpx.Timeout(total, connect=min(total, CONNECT_TIMEOUT_S), pool=total)
-        answering = False  # a 2xx status line arrived: from here on the vendor bills
-        pool = self._busy.index(min(self._busy))
-        client = self._clients[pool]
-        self._busy[pool] += 1
-        try:
+        translate = _Translated(self.id, total)
+        with self._least_busy() as client, translate:
             # asyncio.timeout bounds the whole exchange; httpx's read timeout alone
             # would let a server that trickles bytes hold us forever.
             async with asyncio.timeout(total):
@@ -190,21 +229,19 @@ class HttpProvider(Provider):
                 )
                 response = await client.send(sent, stream=True)
                 try:
-                    answering = response.is_success
+                    # A 2xx status line arrived: from here on the vendor bills.
+                    translate.answering = response.is_success
                     await response.aread()
                 finally:
                     await response.aclose()
                 return response
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            error: ProviderError = Timeout(f"no answer within {total:g} s", provider_id=self.id)
-            error.billed_unknown = answering
-            raise error from exc
-        except httpx.HTTPError as exc:
-            hint = f" ({TLS_HINT})" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else ""
-            error = TransportError(f"{type(exc).__name__}: {short(exc)}{hint}",
-                                   provider_id=self.id)
-            error.billed_unknown = answering
-            raise error from exc
+
+    @contextmanager
+    def _least_busy(self) -> Iterator[httpx.AsyncClient]:
+        pool = self._busy.index(min(self._busy))
+        self._busy[pool] += 1
+        try:
+            yield self._clients[pool]
         finally:
             self._busy[pool] -= 1
 
@@ -257,3 +294,32 @@ class HttpProvider(Provider):
     async def aclose(self) -> None:
         for client in self._clients:
             await client.aclose()
+
+
+
+class _Translated:
+    """httpx's and asyncio's exceptions raised in the block, as ours. `answering` says a
+    2xx had begun, so the vendor may have billed the answer that broke off."""
+
+    def __init__(self, provider_id: str, total: float) -> None:
+        self._id = provider_id
+        self._total = total
+        self.answering = False
+
+    def __enter__(self) -> _Translated:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        error: ProviderError
+        if isinstance(exc, TimeoutError | httpx.TimeoutException):
+            error = Timeout(f"no answer within {self._total:g} s", provider_id=self._id)
+        elif isinstance(exc, httpx.HTTPError):
+            hint = f" ({TLS_HINT})" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else ""
+            message = f"{type(exc).__name__}: {short(exc)}{hint}"
+            error = TransportError(message, provider_id=self._id)
+        else:
+            return
+        error.billed_unknown = self.answering
+        raise error from exc

@@ -19,6 +19,7 @@ from ci_orch.testing.dialects.base import Call, Dialect, Reply, Tokens
 from ci_orch.testing.dialects.gemini import GeminiDialect
 from ci_orch.testing.dialects.ollama import OllamaDialect
 from ci_orch.testing.dialects.openai import AzureDialect, OpenAIDialect
+from ci_orch.testing.listing import down, fault_reply, listed, listing_dialect
 from ci_orch.testing.responses import ReplayMiss, ResponseRecorder
 from ci_orch.testing.script import Chosen, ModelScript, Outcome, ScriptState
 
@@ -65,8 +66,13 @@ class ServerCore(ThreadingHTTPServer):
         # to: a stalled body was generated, so it is billed like the real APIs bill it).
         self.billed: list[dict[str, Any]] = []
         self.counts: list[dict[str, Any]] = []  # token-counting requests (free, not calls)
+        self.probes: list[dict[str, Any]] = []  # models-list requests (free, not calls)
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+
+    def probed(self, dialect: str, outcome: str) -> None:
+        with self._lock:
+            self.probes.append({"dialect": dialect, "outcome": outcome})
 
     def counted(self, model: str, tokens: int) -> None:
         with self._lock:
@@ -102,10 +108,33 @@ class Handler(BaseHTTPRequestHandler):
         """Quiet: the JSONL record is the log."""
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        if self.path == "/health":
+        path = urlsplit(self.path).path
+        dialect = listing_dialect(path, "anthropic-version" in self.headers)
+        if path == "/health":
             self._send(Reply(200, {"status": "ok"}))
+        elif dialect is not None:
+            self._list_models(dialect)
         else:
             self._send(Reply(404, {"error": "not found"}))
+
+    def _list_models(self, dialect: Dialect) -> None:
+        """The models list, or the fault the whole API is at (logged in `probes` only)."""
+        state = self.server.state
+        outcome = down(state)
+        self.server.probed(dialect.name, outcome.fault if outcome else "ok")
+        if outcome is None:
+            self._send(dialect.listing(listed(state)))
+        elif outcome.fault == "hang":
+            self.server.stopping.wait(outcome.hang_s)
+            self.close_connection = True
+        elif outcome.fault == "reset":  # before any byte of an answer: a dead listener
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+        elif outcome.fault == "status" and outcome.variant == "html":
+            page = f"<html><body><h1>{outcome.status}</h1></body></html>".encode()
+            self._send_bytes(outcome.status, page, {}, "text/html")
+        else:
+            self._send(fault_reply(dialect, outcome) or dialect.listing(listed(state)))
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

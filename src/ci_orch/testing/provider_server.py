@@ -104,6 +104,11 @@ class ProviderServer:
         return list(self._core.counts) if self._core is not None else []
 
     @property
+    def probes(self) -> list[dict[str, Any]]:
+        """Models-list requests (liveness probes): dialect and the fault acted out."""
+        return list(self._core.probes) if self._core is not None else []
+
+    @property
     def requests(self) -> list[dict[str, Any]]:
         """Every request so far (auth header values redacted), oldest first."""
         return list(self._log)
