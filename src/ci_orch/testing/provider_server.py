@@ -105,7 +105,8 @@ class ProviderServer:
 
     @property
     def probes(self) -> list[dict[str, Any]]:
-        """Models-list requests (liveness probes): dialect and the fault acted out."""
+        """Models-list requests (liveness probes): dialect, the fault acted out, and the
+        headers (auth values redacted)."""
         return list(self._core.probes) if self._core is not None else []
 
     @property
