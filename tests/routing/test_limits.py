@@ -207,7 +207,7 @@ def test_a_call_failing_after_a_passing_probe_brings_the_threshold_back() -> Non
 def test_a_failing_probe_counts_once_and_holds_no_slot() -> None:
     b = Breaker("k", CFG)
     b.admit(0)
-    assert b.probe_failed(ServerError("listing down"), 0)
+    b.probe_failed(ServerError("listing down"), 0)
     assert (b.failures, b.in_flight) == (1, 1)
     assert b.admit(0) is not None and b.admit(0) is None  # 2 in flight + 1 failure
     b.failed(ServerError("x"), 0)

@@ -122,11 +122,10 @@ class Breaker:
         self.live_width = width
         self._notify()
 
-    def probe_failed(self, error: ProviderError, now: float) -> bool:
+    def probe_failed(self, error: ProviderError, now: float) -> None:
         """A health failure of the models endpoint: counted like a call's, but it held no
-        slot. Its Retry-After is the listing's own limit, so it holds no call back."""
+        slot, and it sets no throttle (a Retry-After there is the listing's own)."""
         self._count(error, now)
-        return True
 
     def wake(self) -> None:
         """Tell waiting requests to look again (the provider was disabled meanwhile)."""

@@ -94,14 +94,11 @@ class Chain:
             # From admission on, every path ends in exactly one breaker outcome (the
             # reserve and the call handle their own), so no await sits in between.
             admission = await self._admit(cand, breaker)
-            if admission is not None and not admission.admitted:
-                self._note_open(cand, breaker, admission)
-                return None
-            # Another request's call, or the probe, found the key refused meanwhile.
-            if admission is None or cand.id in self._run.disabled:
-                if admission is not None:
-                    breaker.cancel()
+            if admission is None:  # another request's call, or the probe, had the key refused
                 self.log.skip(cand.config, "disabled", self._run.disabled[cand.id])
+                return None
+            if not admission.admitted:
+                self._note_open(cand, breaker, admission)
                 return None
             self._run.probes.start(cand.provider, breaker, self._run.remaining())
             reservation = await self._reserve(cand, breaker)
@@ -136,7 +133,8 @@ class Chain:
 
     async def _admit(self, cand: Candidate, breaker: Breaker) -> Admission | None:
         """The breaker's admission, waiting while its calls at risk are out; None when the
-        provider was disabled meanwhile."""
+        provider is disabled (checked with no await before the admission, so an admitted
+        call never belongs to a disabled provider)."""
         while True:
             if cand.id in self._run.disabled:
                 return None

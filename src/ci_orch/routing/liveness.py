@@ -78,9 +78,10 @@ class Probes:
             # The models endpoint sits behind the same front door as the calls, so an
             # outage there is the one a call would meet: counting it opens the breaker
             # one call sooner. It is one failure, not a verdict, since a listing can fail
-            # on its own (its own rate limit, a flaky replica) while the calls would not.
-            counts = exc.health_failure and not isinstance(exc, RateLimited)
-            if counts and breaker.probe_failed(exc, self._clock.time()):
+            # alone (a flaky replica) while the calls would not. A 429 is the list's own
+            # rate limit, which says nothing about the calls': not counted.
+            if exc.health_failure and not isinstance(exc, RateLimited):
+                breaker.probe_failed(exc, self._clock.time())
                 await self._persist(breaker)
             return
         except Exception as exc:  # a probe must never break the run (client closed, ...)
