@@ -8,6 +8,7 @@ from httpx escapes this package.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import time
@@ -227,7 +228,8 @@ class HttpProvider(Provider):
             # would let a server that trickles bytes hold us forever.
             async with asyncio.timeout(total):
                 sent = client.build_request(
-                    "POST", self.url(request), json=self.build_body(request), timeout=timeout
+                    "POST", _parsed(self.url(request)), json=self.build_body(request),
+                    timeout=timeout,
                 )
                 response = await client.send(sent, stream=True)
                 try:
@@ -297,6 +299,13 @@ class HttpProvider(Provider):
         for client in self._clients:
             await client.aclose()
 
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(url: str) -> httpx.URL:
+    # httpx parses a URL string on every request, in pure Python: about 5% of a call's CPU
+    # at 60 in flight. A provider uses one or two URLs, so each is parsed once.
+    return httpx.URL(url)
 
 
 class _Translated:
