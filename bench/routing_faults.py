@@ -1,8 +1,10 @@
 """The fault matrix: every fault x {single provider, with backup} x {SQLite, Redis, Redis dies
-mid-run} as a whole review run (6 chunks, timeout 1 s) against the provider server. Prints,
-per row, the calls to the faulty provider (goal <= 3 when it never answers usably), wall time
-(goal <= 2 x timeout), spend by provider-side truth against the tightest cap (goal <= cap),
-holds left (goal 0) and the status (goal: `failed` with no backup, `complete` with one).
+mid-run} as a whole review run (6 chunks, timeout 1 s) against the provider servers. Prints,
+per row, the calls to the faulty provider (goal <= 3 when it is down, cold or warm; when its
+API is up but its answers are unusable, <= max(3, max_concurrency) cold, the liveness probe
+having passed, and <= 3 warm, a second run on the same ledger), wall time (goal <= 2 x
+timeout), spend by provider-side truth against the tightest cap (goal <= cap), holds left
+(goal 0) and the status (goal: `failed` with no backup, `complete` with one).
 
     .venv/bin/python bench/routing_faults.py            # the SQLite column only
     .venv/bin/python bench/routing_faults.py --all      # plus Redis and Redis dying
@@ -19,7 +21,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from ci_orch.testing.fault_matrix import FAULTS, LEDGERS, MODES, TIMEOUT_S, RedisHandle, run_sync
+from ci_orch.testing.fault_matrix import (
+    FAULTS,
+    LEDGERS,
+    MODES,
+    TIMEOUT_S,
+    RedisHandle,
+    call_bound,
+    run_sync,
+    starts,
+)
 
 DIES = ("500", "429 long", "hang", "200 prose", "over-billed 1.3x")
 
@@ -43,7 +54,7 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("redis-server did not start")
 
 
-def row_for(fault: str, mode: str, ledger: str, shared: str | None) -> str:
+def row_for(fault: str, mode: str, ledger: str, shared: str | None, start: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         handle = None
         proc = None
@@ -53,19 +64,24 @@ def row_for(fault: str, mode: str, ledger: str, shared: str | None) -> str:
             proc, url = start_redis(Path(tmp))
             handle = RedisHandle(url, proc.kill)
         try:
-            r = run_sync(fault, mode, ledger, Path(tmp), handle)
+            r = run_sync(fault, mode, ledger, Path(tmp), handle, start)
         finally:
             if proc is not None and proc.poll() is None:
                 proc.kill()
-    _, dead = FAULTS[fault]
-    goal_calls = "<=3" if dead else "-"
+    kind = FAULTS[fault][1]
+    bound = call_bound(fault, start)
+    goal_calls = f"<={bound}" if bound is not None else "-"
+    expected = "complete" if mode == "backup" else "failed"
     ok = (
-        (not dead or (r.faulty_calls <= 3 and r.wall_s <= 2 * TIMEOUT_S + 1.5))
+        (bound is None or (r.faulty_calls <= bound and r.wall_s <= 2 * TIMEOUT_S + 1.5
+                           and r.status == expected))
+        and (bound is not None or r.chunks_ok > 0)
         and r.billed_usd <= r.cap_usd and r.holds_left_usd < 1e-9
         and not (r.chunks_ok == 0 and r.status == "complete")
     )
     return (
-        f"| {fault} | {mode} | {ledger} | {r.faulty_calls} ({goal_calls}) | {r.wall_s:.2f} s | "
+        f"| {fault} | {kind} | {mode} | {ledger} | {start} | {r.faulty_calls} ({goal_calls}) | "
+        f"{r.wall_s:.2f} s | "
         f"${r.billed_usd:.4f} / ${r.recorded_usd:.4f} <= ${r.cap_usd:.2f} | "
         f"{r.holds_left_usd:.6f} | {r.status} ({r.chunks_ok}/6) | {'yes' if ok else 'NO'} |"
     )
@@ -79,19 +95,20 @@ def main() -> None:
     ledgers = LEDGERS if args.all else ("sqlite",)
     print(f"timeout_s {TIMEOUT_S:g}; goal wall <= {2 * TIMEOUT_S:g} s (+1.5 s slack) for a dead "
           "provider; spend is billed (server truth) / recorded (ledger)")
-    print("| fault | mode | ledger | calls to faulty | wall | spend billed / recorded vs cap "
-          "| holds left | status (chunks ok) | at goal |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| fault | kind | mode | ledger | start | calls to faulty | wall "
+          "| spend billed / recorded vs cap | holds left | status (chunks ok) | at goal |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         proc, shared = start_redis(Path(tmp)) if args.all else (None, None)
         started = time.monotonic()
         try:
             for ledger in ledgers:
                 for fault in FAULTS:
-                    for mode in MODES:
-                        if ledger == "redis dies" and (fault not in DIES or mode != "backup"):
-                            continue
-                        print(row_for(fault, mode, ledger, shared), flush=True)
+                    for start in starts(fault) if ledger != "redis dies" else ("cold",):
+                        for mode in MODES:
+                            if ledger == "redis dies" and (fault not in DIES or mode != "backup"):
+                                continue
+                            print(row_for(fault, mode, ledger, shared, start), flush=True)
         finally:
             if proc is not None:
                 proc.kill()

@@ -182,3 +182,39 @@ def test_cold_start_calls_widens_the_first_wave() -> None:
     assert [b.admit(0) is not None for _ in range(7)] == [True] * 6 + [False]
     b.failed(ServerError("x"), 0)  # after a failure the threshold rules again
     assert b.admit(0) is None  # 5 in flight + 1 failure >= 3
+
+
+def test_a_passing_probe_widens_a_cold_breaker_to_the_deployment_concurrency() -> None:
+    b = Breaker("k", CFG)
+    assert b.cold
+    assert [b.admit(0) is not None for _ in range(4)] == [True] * 3 + [False]
+    b.probe_passed(width=6)
+    assert [b.admit(0) is not None for _ in range(4)] == [True] * 3 + [False]  # 6 in flight
+    b.succeeded()
+    assert [b.admit(0) is not None for _ in range(10)] == [True] * 10  # answered: no gate
+
+
+def test_a_call_failing_after_a_passing_probe_brings_the_threshold_back() -> None:
+    b = Breaker("k", CFG)
+    b.probe_passed(width=6)
+    for _ in range(5):
+        b.admit(0)
+    b.failed(ServerError("x"), 0)  # 4 in flight + 1 failure >= 3: nobody else goes
+    assert b.admit(0) is None
+    assert not b.cold
+
+
+def test_a_failing_probe_counts_once_and_holds_no_slot() -> None:
+    b = Breaker("k", CFG)
+    b.admit(0)
+    b.probe_failed(ServerError("listing down"), 0)
+    assert (b.failures, b.in_flight) == (1, 1)
+    assert b.admit(0) is not None and b.admit(0) is None  # 2 in flight + 1 failure
+    b.failed(ServerError("x"), 0)
+    b.failed(ServerError("x"), 0)
+    assert b.state(1) == "open"  # the probe's failure and two calls': 3
+
+
+def test_a_breaker_with_stored_state_is_not_cold() -> None:
+    assert not Breaker("k", CFG, BreakerRecord(failures=0, open_until=0)).cold
+    assert not Breaker("k", CFG, BreakerRecord(failures=1, open_until=0)).cold

@@ -89,7 +89,8 @@ async def test_context_overflow_and_content_filter_fail_over_over_http(
 async def test_auth_failure_over_http_disables_the_provider(
     server: ProviderServer, ledger: Ledger, clock: FakeClock
 ) -> None:
-    providers = wire(server, {"locked": {"then": "auth"}}, "locked", "open")
+    # One vendor serving both models (its models list is up), one key of it refused.
+    providers = wire(server, {"locked": {"then": "auth"}, "open": {}}, "locked", "open")
     config = make_config([p.config for p in providers], fallback=("locked", "open"))
     router = make_router(config, providers, ledger, clock)
     for i in range(5):

@@ -35,9 +35,16 @@ class BreakerConfig(Frozen):
     cold_start_calls: int | None = Field(
         None,
         gt=0,
-        description="calls in flight to a deployment before its first answer (default: "
-        "failure_threshold, so a dead provider gets no more); raise it to max_concurrency "
-        "for a faster cold start at the price of that many calls to a dead provider",
+        description="calls in flight to a deployment before its first answer or passing "
+        "probe (default: failure_threshold, so a dead provider gets no more); raise it to "
+        "max_concurrency for a faster cold start at the price of that many calls to a dead "
+        "provider",
+    )
+    probe: bool = Field(
+        True,
+        description="on a cold start, ask the vendor's free models endpoint whether the API "
+        "is up: an answer lifts the cold-start limit at once, a refused key disables the "
+        "provider before any call; turn off for a gateway with no models endpoint",
     )
 
 

@@ -44,6 +44,11 @@ class AnthropicProvider(HttpProvider):
     def url(self, request: ProviderRequest) -> str:
         return f"{(self.config.url or '').rstrip('/')}/v1/messages"
 
+    def probe_url(self) -> str | None:
+        # docs.anthropic.com/en/api/models-list: free, same headers as a message; one
+        # entry is enough to know the API and the key are good.
+        return f"{(self.config.url or '').rstrip('/')}/v1/models?limit=1"
+
     def build_body(self, request: ProviderRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.config.model,

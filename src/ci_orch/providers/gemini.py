@@ -67,6 +67,11 @@ class GeminiProvider(HttpProvider):
         model = self.config.model.removeprefix("models/")  # the API lists ids as models/...
         return f"{base}/v1beta/models/{model}:generateContent"
 
+    def probe_url(self) -> str | None:
+        # ai.google.dev/api/models#method:-models.list: free; a bad key is the same
+        # 400 API_KEY_INVALID a call gets.
+        return f"{(self.config.url or '').rstrip('/')}/v1beta/models?pageSize=1"
+
     def build_body(self, request: ProviderRequest) -> dict[str, Any]:
         generation: dict[str, Any] = {
             "maxOutputTokens": request.max_output_tokens,

@@ -22,6 +22,10 @@ from ci_orch.providers.errors import (
     TransportError,
 )
 
+# What a vendor's models endpoint says: "up" (it answered 2xx) or "unknown" (there is no
+# such endpoint, or its answer says nothing about health). A down API raises instead.
+Liveness = Literal["up", "unknown"]
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -91,6 +95,17 @@ class Provider(ABC):
         endpoint, or None when it has none or it cannot be reached. Never raises."""
         return None
 
+    async def probe(self, timeout_s: float) -> Liveness:
+        """Whether the vendor's API is up, from its free models endpoint, within `timeout_s`.
+
+        Returns "up" on a 2xx and "unknown" when there is no such endpoint (404, 405) or
+        the answer says nothing about health. Raises `AuthError` when the key is refused
+        (401, 403) and a health-failure `ProviderError` (`ServerError`, `Overloaded`,
+        `RateLimited`, `Timeout`, `TransportError`) when the API is down. Costs no tokens;
+        never retried here.
+        """
+        return "unknown"
+
     @abstractmethod
     async def aclose(self) -> None:
         """Release connections; the provider is unusable afterwards."""
@@ -102,6 +117,7 @@ __all__ = [
     "ContentFiltered",
     "ContextWindowExceeded",
     "MalformedResponse",
+    "Liveness",
     "Message",
     "Overloaded",
     "Provider",

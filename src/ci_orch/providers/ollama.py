@@ -38,6 +38,10 @@ class OllamaProvider(HttpProvider):
     def url(self, request: ProviderRequest) -> str:
         return f"{(self.config.url or '').rstrip('/')}/api/chat"
 
+    def probe_url(self) -> str | None:
+        # "List Local Models" in the API docs: instant, and a model is never loaded for it.
+        return f"{(self.config.url or '').rstrip('/')}/api/tags"
+
     def build_body(self, request: ProviderRequest) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]

@@ -73,6 +73,16 @@ class OpenAIProvider(HttpProvider):
         version = self.config.api_version or DEFAULT_AZURE_API_VERSION
         return f"{base}/openai/deployments/{deployment}/chat/completions?api-version={version}"
 
+    def probe_url(self) -> str | None:
+        # GET /models (spec: `listModels`); Azure lists the models of its resource
+        # (`GET {endpoint}/openai/models?api-version=`). Every gateway that speaks the
+        # format serves the list, since the OpenAI SDKs use it.
+        base = (self.config.url or "").rstrip("/")
+        if self.config.type != "azure":
+            return f"{base}/models"
+        version = self.config.api_version or DEFAULT_AZURE_API_VERSION
+        return f"{base}/openai/models?api-version={version}"
+
     def build_body(self, request: ProviderRequest) -> dict[str, Any]:
         messages = [{"role": "system", "content": request.system}] if request.system else []
         messages += [{"role": m.role, "content": m.content} for m in request.messages]

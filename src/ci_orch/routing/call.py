@@ -49,7 +49,9 @@ class Caller:
 
     async def call(
         self, cand: Candidate, breaker: Breaker, reservation: Reservation, n: int, wait_s: float
-    ) -> Success | ProviderError:
+    ) -> Success | ProviderError | None:
+        """The call's success or error; None when the provider was disabled while the call
+        waited for its slot (then it was never sent, and its hold is released)."""
         run = self._run
         request = dataclasses.replace(
             self._routed.request,
@@ -61,8 +63,11 @@ class Caller:
         try:
             tokens = cand.input_tokens + cand.max_output_tokens
             async with run.limiters[cand.id].slot(tokens, run.deadline) as queued:
-                async with asyncio.timeout(max(run.remaining(), 0.0)):
-                    response = await cand.provider.complete(request)
+                if cand.id in run.disabled:  # the probe found the key refused: do not send
+                    response = None
+                else:
+                    async with asyncio.timeout(max(run.remaining(), 0.0)):
+                        response = await cand.provider.complete(request)
         except ProviderError as exc:
             return await self._failed(cand, breaker, reservation, exc, n, wait_s + queued)
         except LimiterDeadline:
@@ -77,6 +82,10 @@ class Caller:
         except BaseException:  # cancelled: the hold goes now, not when it expires
             await self._abandon(breaker, reservation)
             raise
+        if response is None:
+            await self._abandon(breaker, reservation)
+            self.log.skip(cand.config, "disabled", run.disabled[cand.id])
+            return None
         return await self._succeeded(cand, breaker, reservation, response, n, wait_s + queued)
 
     async def _abandon(self, breaker: Breaker, reservation: Reservation) -> None:

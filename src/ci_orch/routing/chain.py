@@ -93,18 +93,20 @@ class Chain:
                 return None
             # From admission on, every path ends in exactly one breaker outcome (the
             # reserve and the call handle their own), so no await sits in between.
-            admission = await self._admit(breaker)
+            admission = await self._admit(cand, breaker)
+            if admission is None:  # another request's call, or the probe, had the key refused
+                self.log.skip(cand.config, "disabled", self._run.disabled[cand.id])
+                return None
             if not admission.admitted:
                 self._note_open(cand, breaker, admission)
                 return None
-            if cand.id in self._run.disabled:  # another request's call failed auth meanwhile
-                breaker.cancel()
-                self.log.skip(cand.config, "disabled", self._run.disabled[cand.id])
-                return None
+            self._run.probes.start(cand.provider, breaker, self._run.remaining())
             reservation = await self._reserve(cand, breaker)
             if reservation is None:
                 return None
             outcome = await self._caller.call(cand, breaker, reservation, n, wait_s + held)
+            if outcome is None:  # disabled while it queued: never sent
+                return None
             if not isinstance(outcome, ProviderError):
                 return outcome
             delay = self._retry_delay(cand, breaker, outcome, n)
@@ -129,8 +131,13 @@ class Chain:
             sleeper.cancel()
         return True
 
-    async def _admit(self, breaker: Breaker) -> Admission:
+    async def _admit(self, cand: Candidate, breaker: Breaker) -> Admission | None:
+        """The breaker's admission, waiting while its calls at risk are out; None when the
+        provider is disabled (checked with no await before the admission, so an admitted
+        call never belongs to a disabled provider)."""
         while True:
+            if cand.id in self._run.disabled:
+                return None
             admission = breaker.admit(self._run.clock.time())
             if admission is not None:
                 return admission

@@ -32,6 +32,7 @@ from ci_orch.routing.errors import (
 )
 from ci_orch.routing.holds import Holds
 from ci_orch.routing.limiter import Limiter
+from ci_orch.routing.liveness import Probes
 from ci_orch.routing.margins import Margins
 from ci_orch.routing.model import Attempt, Classification, RoutedRequest, RouteResult
 from ci_orch.routing.state import BreakerBoard, RunState
@@ -73,6 +74,8 @@ class Router:
         policy, routing = config.policy, config.routing
         self._providers: Sequence[Provider] = list(providers.values())
         self._env = os.environ if env is None else env
+        disabled: dict[str, str] = {}
+        breakers = BreakerBoard(ledger, routing.breaker)
         self._run = RunState(
             routing=routing,
             policy=policy,
@@ -82,11 +85,18 @@ class Router:
             caps=lambda: budget_caps(
                 policy, team=config.team, run_id=run_id, wall_time=clock.time()
             ),
-            breakers=BreakerBoard(ledger, routing.breaker),
+            breakers=breakers,
             limiters={pid: Limiter(p.config, clock) for pid, p in providers.items()},
             rng=rng or random.Random(),  # noqa: S311 - jitter, not security
             holds=Holds(ledger),
             margins=Margins(ledger),
+            probes=Probes(
+                enabled=routing.breaker.probe,
+                clock=clock,
+                disabled=disabled,
+                persist=breakers.persist,
+            ),
+            disabled=disabled,
         )
         self._vendor_counts = VendorCounts()
 

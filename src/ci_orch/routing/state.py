@@ -17,6 +17,7 @@ from ci_orch.routing.clock import Clock
 from ci_orch.routing.holds import Holds
 from ci_orch.routing.keys import deployment_key
 from ci_orch.routing.limiter import Limiter
+from ci_orch.routing.liveness import Probes
 from ci_orch.routing.margins import Margins
 from ci_orch.routing.model import Attempt
 from ci_orch.routing.stats import RunStats
@@ -73,7 +74,8 @@ class RunState:
     rng: random.Random
     holds: Holds
     margins: Margins
-    disabled: dict[str, str] = field(default_factory=dict)
+    probes: Probes
+    disabled: dict[str, str]  # provider id -> why it is out for the rest of the run
     stats: RunStats = field(default_factory=RunStats)
     attempts: list[Attempt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # for the report: no content, no secrets

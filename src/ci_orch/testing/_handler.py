@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -19,6 +20,7 @@ from ci_orch.testing.dialects.base import Call, Dialect, Reply, Tokens
 from ci_orch.testing.dialects.gemini import GeminiDialect
 from ci_orch.testing.dialects.ollama import OllamaDialect
 from ci_orch.testing.dialects.openai import AzureDialect, OpenAIDialect
+from ci_orch.testing.listing import down, fault_reply, listed, listing_dialect
 from ci_orch.testing.responses import ReplayMiss, ResponseRecorder
 from ci_orch.testing.script import Chosen, ModelScript, Outcome, ScriptState
 
@@ -65,8 +67,20 @@ class ServerCore(ThreadingHTTPServer):
         # to: a stalled body was generated, so it is billed like the real APIs bill it).
         self.billed: list[dict[str, Any]] = []
         self.counts: list[dict[str, Any]] = []  # token-counting requests (free, not calls)
+        self.probes: list[dict[str, Any]] = []  # models-list requests (free, not calls)
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that drops its connection (a timeout, a probe that read only the status
+        # line) is what real clients do, not a server error worth a traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+    def probed(self, dialect: str, outcome: str, headers: dict[str, str]) -> None:
+        with self._lock:
+            self.probes.append({"dialect": dialect, "outcome": outcome, "headers": headers})
 
     def counted(self, model: str, tokens: int) -> None:
         with self._lock:
@@ -93,19 +107,47 @@ class ServerCore(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real APIs and httpx's pool expect
-    # Headers and body go out in two writes; with Nagle on, the second waits for the
-    # client's delayed ACK (40 ms on Linux) and every call looks 40 ms slower.
+    # With Nagle on, a second write waits for the client's delayed ACK (40 ms on Linux)
+    # and every call looks 40 ms slower.
     disable_nagle_algorithm = True
+    # Buffered: the status line, headers and body go out in one send when the handler
+    # returns (the stdlib flushes then), so the client wakes once per answer, not twice.
+    # 60 answers landing at once cost the client half the reads. Faults that must break
+    # off mid-answer flush what they wrote themselves.
+    wbufsize = 64 * 1024
     server: ServerCore
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: the JSONL record is the log."""
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        if self.path == "/health":
+        path = urlsplit(self.path).path
+        dialect = listing_dialect(path, "anthropic-version" in self.headers)
+        if path == "/health":
             self._send(Reply(200, {"status": "ok"}))
+        elif dialect is not None:
+            self._list_models(dialect)
         else:
             self._send(Reply(404, {"error": "not found"}))
+
+    def _list_models(self, dialect: Dialect) -> None:
+        """The models list, or the fault the whole API is at (logged in `probes` only)."""
+        state = self.server.state
+        outcome = down(state)
+        self.server.probed(dialect.name, outcome.fault if outcome else "ok", self._headers())
+        if outcome is None:
+            self._send(dialect.listing(listed(state)))
+        elif outcome.fault == "hang":
+            self.server.stopping.wait(outcome.hang_s)
+            self.close_connection = True
+        elif outcome.fault == "reset":  # before any byte of an answer: a dead listener
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+        elif outcome.fault == "status" and outcome.variant == "html":
+            page = f"<html><body><h1>{outcome.status}</h1></body></html>".encode()
+            self._send_bytes(outcome.status, page, {}, "text/html")
+        else:
+            self._send(fault_reply(dialect, outcome) or dialect.listing(listed(state)))
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -193,11 +235,14 @@ class Handler(BaseHTTPRequestHandler):
         self.server.stopping.wait(hang_s)
         self.close_connection = True
 
-    def _entry(self, call: Call, body: Any, path: str, outcome: Outcome) -> dict[str, Any]:
-        headers = {
+    def _headers(self) -> dict[str, str]:
+        return {
             k.lower(): ("<redacted>" if k.lower() in SECRET_HEADERS else v)
             for k, v in self.headers.items()
         }
+
+    def _entry(self, call: Call, body: Any, path: str, outcome: Outcome) -> dict[str, Any]:
+        headers = self._headers()
         return {
             "time": time.time(),
             "path": path,

@@ -1,5 +1,12 @@
 """The fault matrix: one review run per (fault, backup or not, ledger backend) against the
-provider server, with what the server billed as the truth to check spend against.
+provider server, with what the server billed as the truth to check spend against. The
+primary and the backup are two vendors, so each has a server of its own.
+
+A "down" fault takes the primary's whole API down (its models list too), so even at a
+cold start it must cost at most 3 calls. An "unusable" one is an API that is up and a
+model that answers 200 with nothing usable: the liveness probe passes, so a cold start
+may send up to `max(3, max_concurrency)` calls before the breaker hears of a failure; a
+warm start (a second run on the same ledger, which remembers the breaker) at most 3.
 
 `tests/test_fault_matrix.py` asserts on every row; `bench/routing_faults.py` runs the same
 table and prints it. A row drives `run_review` on a diff of `CHUNKS` files (one chunk each)
@@ -13,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ci_orch.config.model import Config
 from ci_orch.config.policy import Policy
@@ -28,34 +35,55 @@ from ci_orch.review.prompts import PromptSettings
 from ci_orch.testing.provider_server import ProviderServer
 
 CHUNKS = 6
+MAX_CONCURRENCY = 4
 TIMEOUT_S = 1.0
 DEADLINE_S = 10.0
-RUN_CAP_USD = 0.08
+# Room for MAX_CONCURRENCY broken-off primary answers kept at their full hold (a cold
+# start whose probe passed) and the backup's six answers after them.
+RUN_CAP_USD = 0.09
 DAY_CAP_USD = 0.10
 KEYS = {"ANTHROPIC_API_KEY": "test-not-a-key", "OPENAI_API_KEY": "sk-test-not-a-key"}
 PRIMARY_PRICE = Price(input_per_mtok=3.0, output_per_mtok=15.0)
 BACKUP_PRICE = Price(input_per_mtok=1.0, output_per_mtok=2.0)
 GOOD = {"findings": [], "summary": "no issues"}
 
-# fault name -> the primary's script (None: nothing listens), and whether it is "dead"
-# (never answers usably, so it must cost at most 3 calls).
-FAULTS: Mapping[str, tuple[dict[str, Any] | None, bool]] = {
-    "500": ({"then": "server_error"}, True),
-    "529": ({"then": "overloaded"}, True),
-    "429 short": ({"then": {"fault": "rate_limit", "retry_after": 1}}, True),
-    "429 long": ({"then": {"fault": "rate_limit", "retry_after": 120}}, True),
-    "401": ({"then": "auth"}, True),
-    "403": ({"then": {"fault": "status", "status": 403}}, True),
-    "refused": (None, True),
-    "reset": ({"then": "reset"}, True),
-    "hang": ({"then": {"fault": "hang", "hang_s": 30}}, True),
-    "half body, stall": ({"then": {"fault": "stall", "hang_s": 30}}, True),
-    "200 prose": ({"text": "Looks good to me, nothing to report."}, True),
-    "200 truncated JSON": ({"text": '{"findings": [{"path": "app/m0.py", "line'}, True),
-    "over-billed 1.3x": ({"json": GOOD, "bill_input_factor": 1.3}, False),
+Kind = Literal["down", "unusable", "usable"]
+DOWN_CALLS = 3  # the breaker's failure_threshold
+UNUSABLE_COLD_CALLS = max(DOWN_CALLS, MAX_CONCURRENCY)
+
+# fault name -> the primary's script (None: nothing listens) and its kind: "down" (the
+# API fails at the transport or HTTP level), "unusable" (200 with nothing usable in it).
+FAULTS: Mapping[str, tuple[dict[str, Any] | None, Kind]] = {
+    "500": ({"then": "server_error"}, "down"),
+    "529": ({"then": "overloaded"}, "down"),
+    "429 short": ({"then": {"fault": "rate_limit", "retry_after": 1}}, "down"),
+    "429 long": ({"then": {"fault": "rate_limit", "retry_after": 120}}, "down"),
+    "401": ({"then": "auth"}, "down"),
+    "403": ({"then": {"fault": "status", "status": 403}}, "down"),
+    "refused": (None, "down"),
+    "reset": ({"then": "reset"}, "down"),
+    "hang": ({"then": {"fault": "hang", "hang_s": 30}}, "down"),
+    "half body, stall": ({"then": {"fault": "stall", "hang_s": 30}}, "unusable"),
+    "200 prose": ({"text": "Looks good to me, nothing to report."}, "unusable"),
+    "200 truncated JSON": ({"text": '{"findings": [{"path": "app/m0.py", "line'}, "unusable"),
+    "over-billed 1.3x": ({"json": GOOD, "bill_input_factor": 1.3}, "usable"),
 }
 MODES = ("single", "backup")
 LEDGERS = ("sqlite", "redis", "redis dies")
+STARTS = ("cold", "warm")
+
+
+def starts(fault: str) -> tuple[str, ...]:
+    """Cold for every fault; warm too where the cold bound is looser than the warm one."""
+    return STARTS if FAULTS[fault][1] == "unusable" else ("cold",)
+
+
+def call_bound(fault: str, start: str) -> int | None:
+    """At most this many calls may reach the primary (None: no bound, it answers)."""
+    kind = FAULTS[fault][1]
+    if kind == "usable":
+        return None
+    return UNUSABLE_COLD_CALLS if kind == "unusable" and start == "cold" else DOWN_CALLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +91,11 @@ class Row:
     fault: str
     mode: str
     ledger: str
+    start: str  # "cold": no breaker memory; "warm": a second run on the same ledger
     faulty_calls: int
     wall_s: float
-    billed_usd: float  # provider-side truth: what the server billed, at the configured prices
-    recorded_usd: float  # what the ledger holds for the run
+    billed_usd: float  # provider-side truth: what the servers billed, at the configured prices
+    recorded_usd: float  # what the ledger holds for the run (both runs, when warm)
     cap_usd: float
     holds_left_usd: float
     chunks_ok: int
@@ -111,12 +140,12 @@ def write_diff(path: Path) -> Path:
     return path
 
 
-def _config(server: ProviderServer, fault: str, mode: str) -> Config:
+def _config(primary: ProviderServer, backup: ProviderServer, fault: str, mode: str) -> Config:
     script, _ = FAULTS[fault]
-    primary_url = server.url_for("anthropic") if script is not None else "http://127.0.0.1:9"
+    primary_url = primary.url_for("anthropic") if script is not None else "http://127.0.0.1:9"
     common: dict[str, Any] = {
         "timeout_s": TIMEOUT_S, "context_window": 6000, "max_output_tokens": 800,
-        "max_concurrency": 4, "capabilities": ("review", "security-hardened"),
+        "max_concurrency": MAX_CONCURRENCY, "capabilities": ("review", "security-hardened"),
     }
     providers = [
         ProviderConfig(id="primary", type="anthropic", model="faulty-model", base_url=primary_url,
@@ -125,7 +154,7 @@ def _config(server: ProviderServer, fault: str, mode: str) -> Config:
     if mode == "backup":
         providers.append(
             ProviderConfig(id="backup", type="openai-compatible", model="live-model",
-                           base_url=server.url_for("openai-compatible"), price=BACKUP_PRICE,
+                           base_url=backup.url_for("openai-compatible"), price=BACKUP_PRICE,
                            **common)
         )
     return Config(
@@ -140,11 +169,12 @@ def _config(server: ProviderServer, fault: str, mode: str) -> Config:
     )
 
 
-def _billed(server: ProviderServer) -> float:
+def _billed(*servers: ProviderServer) -> float:
     prices = {"faulty-model": PRIMARY_PRICE, "live-model": BACKUP_PRICE}
     return float(sum(
         (b["input_tokens"] * prices[b["model"]].input_per_mtok
          + b["output_tokens"] * prices[b["model"]].output_per_mtok) / 1e6
+        for server in servers
         for b in server.billed
     ))
 
@@ -163,51 +193,83 @@ def _shared(kind: str, tmp: Path, redis: RedisHandle | None) -> Ledger:
     return _DiesAfterFirstSettle(open_ledger(redis.url), redis.kill)
 
 
+@dataclass(frozen=True, slots=True)
+class _Run:
+    result: ReviewResult
+    wall_s: float
+    recorded_usd: float
+
+
+async def _review(config: Config, ledger: Ledger, tmp: Path) -> _Run:
+    changes = load_changes(write_diff(tmp / "change.diff"), repo=tmp, env={})
+    providers = {p.id: build_provider(p, KEYS) for p in config.providers}
+    run_id = f"matrix-{time.monotonic_ns()}"
+    started = time.monotonic()
+    try:
+        result = await run_review(
+            changes, config, providers=providers, ledger=ledger, run_id=run_id,
+            settings=PromptSettings(), env=KEYS,
+        )
+        wall = time.monotonic() - started
+        recorded = (await ledger.used([f"run:{run_id}"]))[f"run:{run_id}"]
+    finally:
+        for provider in providers.values():
+            await provider.aclose()
+    return _Run(result, wall, recorded)
+
+
 async def run_row(
-    fault: str, mode: str, ledger_kind: str, tmp: Path, redis: RedisHandle | None = None
+    fault: str, mode: str, ledger_kind: str, tmp: Path, redis: RedisHandle | None = None,
+    start: str = "cold",
 ) -> Row:
-    """One review run under `fault`; `tmp` is an empty directory of its own."""
+    """One review run under `fault`; `tmp` is an empty directory of its own. A "warm" row
+    is the second of two runs on the same ledger and servers; its spend covers both."""
     script, _ = FAULTS[fault]
-    with ProviderServer({}) as server:
-        server.load({"models": {"faulty-model": script or {}, "live-model": {"json": GOOD}}})
-        config = _config(server, fault, mode)
-        changes = load_changes(write_diff(tmp / "change.diff"), repo=tmp, env={})
-        providers = {p.id: build_provider(p, KEYS) for p in config.providers}
+    with ProviderServer({}) as primary, ProviderServer({}) as backup:
+        primary.load({"models": {"faulty-model": script or {}}})
+        backup.load({"models": {"live-model": {"json": GOOD}}})
+        config = _config(primary, backup, fault, mode)
         ledger = FallbackLedger(_shared(ledger_kind, tmp, redis))
-        run_id = f"matrix-{time.monotonic_ns()}"
-        started = time.monotonic()
         try:
-            result = await run_review(
-                changes, config, providers=providers, ledger=ledger, run_id=run_id,
-                settings=PromptSettings(), env=KEYS,
-            )
-            wall = time.monotonic() - started
-            recorded = (await ledger.used([f"run:{run_id}"]))[f"run:{run_id}"]
+            earlier = await _review(config, ledger, tmp) if start == "warm" else None
+            before = _primary_calls(primary, earlier)
+            run = await _review(config, ledger, tmp)
         finally:
             await ledger.aclose()
-            for provider in providers.values():
-                await provider.aclose()
-        return _row(fault, mode, ledger_kind, server, result, wall, recorded, ledger.notes())
+        notes = (*run.result.notes, *ledger.notes())
+        return _row(fault, mode, ledger_kind, start, (primary, backup), run, earlier,
+                    _primary_calls(primary, run) - before, notes)
+
+
+def _primary_calls(primary: ProviderServer, run: _Run | None) -> int:
+    """Calls that reached the primary so far (its server's count, else the run's rows,
+    for a primary nothing listens for)."""
+    served = sum(1 for r in primary.requests if r["model"] == "faulty-model")
+    if run is None:
+        return served
+    rows = [a for a in run.result.attempts if a.provider == "primary" and a.outcome != "skipped"]
+    return max(served, len(rows))
 
 
 def _row(
-    fault: str, mode: str, ledger_kind: str, server: ProviderServer, result: ReviewResult,
-    wall: float, recorded: float, ledger_notes: tuple[str, ...],
+    fault: str, mode: str, ledger_kind: str, start: str, servers: tuple[ProviderServer, ...],
+    run: _Run, earlier: _Run | None, faulty_calls: int, notes: tuple[str, ...],
 ) -> Row:
-    to_primary = [a for a in result.attempts if a.provider == "primary" and a.outcome != "skipped"]
-    served = sum(1 for r in server.requests if r["model"] == "faulty-model")
-    settled = sum(a.cost_usd for a in result.attempts)
+    runs = [r for r in (earlier, run) if r is not None]
+    settled = sum(a.cost_usd for r in runs for a in r.result.attempts)
+    recorded = sum(r.recorded_usd for r in runs)
     return Row(
-        fault=fault, mode=mode, ledger=ledger_kind,
-        faulty_calls=max(served, len(to_primary)),
-        wall_s=wall,
-        billed_usd=_billed(server),
+        fault=fault, mode=mode, ledger=ledger_kind, start=start,
+        faulty_calls=faulty_calls,
+        wall_s=run.wall_s,
+        billed_usd=_billed(*servers),
         recorded_usd=recorded,
-        cap_usd=min(RUN_CAP_USD, DAY_CAP_USD),
+        # Two runs share the day caps; one run alone also has its run cap.
+        cap_usd=DAY_CAP_USD if earlier is not None else min(RUN_CAP_USD, DAY_CAP_USD),
         holds_left_usd=max(recorded - settled, 0.0),
-        chunks_ok=sum(1 for o in result.outcomes if o.status == "ok"),
-        status=result.status,
-        notes=(*result.notes, *ledger_notes),
+        chunks_ok=sum(1 for o in run.result.outcomes if o.status == "ok"),
+        status=run.result.status,
+        notes=notes,
     )
 
 
@@ -218,5 +280,5 @@ def caps() -> tuple[Cap, ...]:
 
 
 def run_sync(fault: str, mode: str, ledger_kind: str, tmp: Path,
-             redis: RedisHandle | None = None) -> Row:
-    return asyncio.run(run_row(fault, mode, ledger_kind, tmp, redis))
+             redis: RedisHandle | None = None, start: str = "cold") -> Row:
+    return asyncio.run(run_row(fault, mode, ledger_kind, tmp, redis, start))

@@ -104,6 +104,12 @@ class ProviderServer:
         return list(self._core.counts) if self._core is not None else []
 
     @property
+    def probes(self) -> list[dict[str, Any]]:
+        """Models-list requests (liveness probes): dialect, the fault acted out, and the
+        headers (auth values redacted)."""
+        return list(self._core.probes) if self._core is not None else []
+
+    @property
     def requests(self) -> list[dict[str, Any]]:
         """Every request so far (auth header values redacted), oldest first."""
         return list(self._log)

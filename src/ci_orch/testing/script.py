@@ -230,6 +230,15 @@ class ScriptState:
             latency = rule.latency_ms if rule and rule.latency_ms is not None else spec.latency_ms
         return Chosen(text, latency, key)
 
+    def peek(self, model: str) -> Outcome:
+        """The outcome `next(model)` would give now, left in place."""
+        spec = self.script.for_model(model)
+        with self._lock:
+            queue = self._queues.get(model)
+            if queue is None:
+                return spec.outcomes[0] if spec.outcomes else spec.then
+            return queue[0] if queue else spec.then
+
     def next(self, model: str) -> tuple[ModelScript, Outcome]:
         spec = self.script.for_model(model)
         with self._lock:

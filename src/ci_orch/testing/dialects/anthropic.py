@@ -76,6 +76,13 @@ class AnthropicDialect(Dialect):
         block = {"type": "text", "text": answer}
         return Reply(200, self.message(call, [block], "end_turn", tokens))
 
+    def listing(self, models: list[str]) -> Reply:
+        data = [{"type": "model", "id": m, "display_name": m,
+                 "created_at": "2025-01-01T00:00:00Z"} for m in models]
+        return Reply(200, {"data": data, "has_more": False,
+                           "first_id": models[0] if models else None,
+                           "last_id": models[-1] if models else None})
+
     def error(self, status: int, message: str, kind: str) -> Reply:
         kind = kind if kind in _ERROR_TYPES else "api_error"
         return Reply(

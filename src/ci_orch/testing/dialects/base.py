@@ -115,6 +115,10 @@ class Dialect(ABC):
     def error(self, status: int, message: str, kind: str) -> Reply:
         """A plain error in this vendor's error envelope."""
 
+    @abstractmethod
+    def listing(self, models: list[str]) -> Reply:
+        """The vendor's models list (the free endpoint a liveness probe asks)."""
+
     def common_fault(self, call: Call, outcome: Outcome) -> Reply | None:
         """Faults whose shape only differs by the error envelope."""
         headers = retry_headers(outcome)

@@ -36,6 +36,13 @@ def _texts(body: Any) -> tuple[str, ...]:
 class GeminiDialect(Dialect):
     name = "gemini"
 
+    def listing(self, models: list[str]) -> Reply:
+        return Reply(200, {"models": [
+            {"name": f"models/{m}", "displayName": m,
+             "supportedGenerationMethods": ["generateContent", "countTokens"]}
+            for m in models
+        ]})
+
     def call(self, model: str | None, body: Any) -> Call:
         generation = body.get("generationConfig") or {}
         return Call(

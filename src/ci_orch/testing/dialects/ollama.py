@@ -28,6 +28,12 @@ class OllamaDialect(Dialect):
             num_ctx=int(options.get("num_ctx") or DEFAULT_NUM_CTX),
         )
 
+    def listing(self, models: list[str]) -> Reply:
+        now = datetime.now(UTC).isoformat()
+        return Reply(200, {"models": [
+            {"name": m, "model": m, "modified_at": now, "size": 0, "digest": ""} for m in models
+        ]})
+
     def chat(self, call: Call, content: str, seen: int, tokens: Tokens) -> Any:
         return {
             "model": call.model,

@@ -37,6 +37,11 @@ class OpenAIDialect(Dialect):
     def ok(self, call: Call, answer: str, tokens: Tokens) -> Reply:
         return Reply(200, self.completion(call, answer, "stop", tokens))
 
+    def listing(self, models: list[str]) -> Reply:
+        # `ListModelsResponse` in the OpenAI spec; Azure's list has the same envelope.
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "ci-orch"} for m in models]
+        return Reply(200, {"object": "list", "data": data})
+
     def completion(self, call: Call, content: str | None, finish: str, tokens: Tokens) -> Any:
         choice = {
             "index": 0,
