@@ -27,12 +27,14 @@ def _regex(pattern: str) -> str:
     return regex if regex is not None else r"(?!)"
 
 
+# `search`, as pathspec itself matches: most regexes are anchored, but some are not (`**/*/**`
+# becomes "/", any path with a directory part).
 def matches(path: str, pattern: str) -> bool:
-    return _compile_any((pattern,)).match(path) is not None
+    return _compile_any((pattern,)).search(path) is not None
 
 
 def matches_any(path: str, patterns: Iterable[str]) -> bool:
-    return _compile_any(tuple(patterns)).match(path) is not None
+    return _compile_any(tuple(patterns)).search(path) is not None
 
 
 @lru_cache(maxsize=512)
