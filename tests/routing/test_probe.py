@@ -53,9 +53,9 @@ async def run(router: Router, n: int) -> list[Any]:
                                 return_exceptions=True)
 
 
-@pytest.mark.parametrize(("probe", "peak"), [(True, 6), (False, 3)])
+@pytest.mark.parametrize("probe", [True, False])
 async def test_a_passing_probe_lets_a_cold_start_go_full_width(
-    server: ProviderServer, ledger: Ledger, probe: bool, peak: int
+    server: ProviderServer, ledger: Ledger, probe: bool
 ) -> None:
     provider = wire(server, {"text": "ok", "latency_ms": 800}, max_concurrency=6)
     config = make_config([provider.config], breaker=BreakerConfig(probe=probe))
@@ -63,7 +63,10 @@ async def test_a_passing_probe_lets_a_cold_start_go_full_width(
     results = await run(router, 6)
     await provider.aclose()
     assert all(r.provider == "p" for r in results)
-    assert router.limiter_peaks()["p"] == peak
+    # Without the probe 3 go first and the rest once one has answered, so fewer than 6
+    # are ever out together (3, or up to 5 when the answers come one by one).
+    peak = router.limiter_peaks()["p"]
+    assert peak == 6 if probe else 3 <= peak < 6
     assert len(server.probes) == (1 if probe else 0)
 
 
