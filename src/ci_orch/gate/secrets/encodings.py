@@ -34,6 +34,9 @@ _QP = re.compile(
     r"(?<![A-Za-z0-9_.~+/=\-])(?:[A-Za-z0-9_.~+/\-]|=[0-9A-F]{2}|=\r?\n){12,8192}(?<!\.)"
 )
 _QP_HINT = re.compile(r"=[0-9A-F]{2}")
+# A `_PCT` run decodes only if it holds a `%` (`_from_percent`), and a `%` enters a run only
+# as `%XX`: a text with none (most code, `%s` and `%d` formatting included) has no such run.
+_PCT_HINT = re.compile(r"%[0-9A-Fa-f]{2}")
 _MIN_PRINTABLE = 0.9
 
 
@@ -47,7 +50,7 @@ class EncodedRun:
 def encoded_runs(text: str) -> Iterator[EncodedRun]:
     """Every candidate run of `text` that decodes to printable text, with that text."""
     yield from _runs(text, _WORD, _from_word)
-    if "%" in text:
+    if "%" in text and _PCT_HINT.search(text):
         yield from _runs(text, _PCT, _from_percent)
     if "\\u" in text or "\\x" in text:
         yield from _runs(text, _ESC, _from_escapes)
