@@ -21,21 +21,7 @@ test: install lint
 	bash scripts/install-test-deps.sh
 	$(BIN)/pytest -q
 
+# Every benchmark in its own process, then one table of every figure next to its goal
+# (bench/run_all.py --markdown prints it as the README's benchmark table).
 bench: install
-	$(BIN)/python bench/plan_bench.py
-	$(BIN)/python bench/scale_bench.py
-	$(BIN)/python bench/routing_scheduling.py
-	$(BIN)/python bench/routing_failover.py
-	$(BIN)/python bench/routing_budget.py
-	$(BIN)/python bench/routing_faults.py --all
-	$(BIN)/python bench/routing_overbilling.py
-	$(BIN)/python bench/routing_concurrency.py
-	$(BIN)/python bench/corpus/releases/fetch.py
-	$(BIN)/python bench/gate_bench.py
-	$(BIN)/python bench/secrets_bench.py
-	$(BIN)/python bench/egress_bench.py
-	$(BIN)/python bench/incremental_bench.py
-	$(BIN)/python bench/eval_replay.py
-	$(BIN)/python bench/eval_compare_bench.py
-	$(BIN)/python bench/spend_aggregate.py
-	$(BIN)/python bench/action_startup.py
+	$(BIN)/python bench/run_all.py

@@ -19,11 +19,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from ci_orch.diff import parse_diff  # noqa: E402
 from ci_orch.diff.model import Diff  # noqa: E402
 from ci_orch.gate.redact import Redactor, _engine, redact_diff  # noqa: E402
 from ci_orch.gate.secrets.known import KnownKeys  # noqa: E402
+from figures import figure  # noqa: E402
 
 DIFF = ROOT / "tests" / "data" / "django-5.0-5.1-excerpt.diff"
 # The secret rules' own throughput goal (bench/secrets_bench.py): the egress filter runs on the
@@ -71,6 +73,8 @@ def main() -> None:
     print(f"before (secret rules only): {base:.2f} s, {size / 1e6 / base:.1f} MB/s")
     print(f"after (egress redaction): {full:.2f} s ({full / base:.1f}x the rules alone)")
     print(f"egress throughput: {mb_s:.1f} MB/s (goal >= {GOALS['mb_per_s']})")
+    figure(f"egress: redaction throughput, {size / 1e6:.0f} MB of real code (best of 2)", mb_s,
+           "MB/s", f">= {GOALS['mb_per_s']:g} MB/s", mb_s >= GOALS["mb_per_s"])
 
 
 if __name__ == "__main__":

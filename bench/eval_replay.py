@@ -30,6 +30,7 @@ from ci_orch.evals.dataset import load_dataset
 from ci_orch.evals.run import EvalSettings, run_eval
 from ci_orch.ledger import open_ledger
 from ci_orch.plan.tokens import tokenizer_for
+from figures import figure
 from routing_common import provider_config, server_process
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -68,6 +69,8 @@ def main() -> None:
     versus = f" ({(wall / ideal - 1) * 100:+.0f}% vs ideal)" if ideal else ""
     print(f"  wall {wall:.2f} s{versus}, "
           f"{passed}/{total} passed, {wall / CASES * 1000:.0f} ms per case")
+    figure(f"eval replay: {CASES} cases, {LATENCY_S * 1000:.0f} ms latency, wall vs ideal "
+           f"{ideal:.1f} s", wall, "s", "-", None)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import json
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from bench.figures import figure  # noqa: E402
 from tests.gate.corpus import near_misses, positives  # noqa: E402
 from tests.test_gate_unsafe import CASES  # noqa: E402
 
@@ -66,6 +68,7 @@ def recall(per_family: int) -> None:
     overall = sum(hits.values()) / sum(totals.values())
     print(f"{'ALL':28} {sum(hits.values()):>3}/{sum(totals.values()):<3} {overall:7.2%}  "
           f"(goal >= 97%: {'met' if overall >= 0.97 else 'NOT met'})")
+    figure("gate: secret recall, tests' corpus", 100 * overall, "%", ">= 97 %", overall >= 0.97)
 
 
 def clean(per_template: int) -> None:
@@ -85,6 +88,7 @@ def clean(per_template: int) -> None:
               f"{flagged[category] / totals[category]:7.2%}")
     print(f"{'ALL':28} {sum(flagged.values()):>4}/{sum(totals.values()):<5} {rate:7.2%}  "
           f"(goal <= 1%: {'met' if rate <= 0.01 else 'NOT met'})")
+    figure("gate: clean near-misses flagged", 100 * rate, "%", "<= 1 %", rate <= 0.01)
     for text in examples[:5]:
         print(f"  flagged: {text!r}")
 
@@ -113,7 +117,7 @@ def reference(per_family: int) -> None:
 
 
 def big_diff(megabytes: float) -> bytes:
-    site = next((ROOT / ".venv" / "lib").glob("python3*/site-packages"))
+    site = Path(sysconfig.get_paths()["purelib"])  # the running venv's, wherever it is
     with tempfile.TemporaryDirectory() as tmp:
         empty, tree = Path(tmp) / "a", Path(tmp) / "b"
         empty.mkdir()
@@ -159,6 +163,8 @@ def throughput(megabytes: float) -> None:
           f"with bandit >= 2 MB/s: {_goal(rate >= 2)}) "
           f"verdict {result.verdict}, {len(result.findings)} findings "
           f"({collections.Counter(f.rule for f in result.findings).most_common(6)})")
+    figure("gate: whole gate throughput with bandit (best of 3)", rate, "MB/s", ">= 2 MB/s",
+           rate >= 2)
     no_bandit = GateConfig.model_validate({"unsafe": {"bandit": False}})
     elapsed, _ = _best_of(3, lambda: run_gate(diff, no_bandit, baseline=frozenset()))
     print(f"{'whole gate, bandit off':28} {added / 1e6 / elapsed:7.2f} MB/s  {elapsed:6.2f} s")
@@ -259,6 +265,8 @@ def releases() -> None:
     print(f"{'ALL':40} {size / 1e6:5.1f} MB in {elapsed:.1f} s: {blocked}/{len(found)} diffs "
           f"blocked = {per30:.2f} per 30 (goal <= 1 per 30: {_goal(per30 <= 1)}); blocking "
           f"rules: {dict(rules) or '-'}")
+    figure(f"gate: false blocks on {len(found)} real release diffs, per 30", per30, "", "<= 1",
+           per30 <= 1)
 
 
 def _new_file_diff(path: str, text: str) -> str:
@@ -289,6 +297,10 @@ def vulns() -> None:
     print(f"blocking {blocking}/{n} = {blocking / n:6.1%}  (goal >= 70%: "
           f"{_goal(blocking / n >= 0.7)})")
     print(f"missed: {', '.join(missed) or '-'}")
+    figure("gate: planted vulnerabilities flagged", 100 * flagged / n, "%", ">= 90 %",
+           flagged / n >= 0.9)
+    figure("gate: planted vulnerabilities blocking", 100 * blocking / n, "%", ">= 70 %",
+           blocking / n >= 0.7)
 
 
 def main() -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.figures import figure  # noqa: E402
 from tests.conftest import GitRepo  # noqa: E402
 from tests.incremental_pr import Run, github, play, spent  # noqa: E402
 
@@ -43,6 +44,8 @@ def main() -> int:
     verdict = "ok" if ratio <= GOAL else "MISSED"
     label = "5-push PR cost / five full reviews"
     print(f"{label:<40}{ratio:>7.1%}   goal <= {GOAL:.0%}  {verdict}")
+    figure("incremental: 5-push PR cost / five full reviews", 100 * ratio, "%",
+           f"<= {GOAL:.0%}", ratio <= GOAL)
     return 0 if ratio <= GOAL else 1
 
 

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ci_orch.ledger import BudgetExceeded, Cap, Ledger, open_ledger
+from figures import figure
 from routing_common import free_port, wait_for_port
 
 CAP_USD, RACERS = 1.0, 200
@@ -54,6 +55,9 @@ async def in_process(url: str) -> str:
     elapsed = time.perf_counter() - start
     recorded = (await ledger.used([scope]))[scope]
     await ledger.aclose()
+    over = max(recorded - CAP_USD, 0)
+    figure(f"budget: overspend of a $1 cap, {RACERS} racers, {url.split(':')[0]}", over, "$",
+           "0", over == 0)
     return (f"{RACERS} racers: granted {granted}, settled ${spent:.6f}, ledger says "
             f"${recorded:.6f}, overspend ${max(recorded - CAP_USD, 0):.6f}; "
             f"{RACERS / elapsed:,.0f} reserve+settle/s")

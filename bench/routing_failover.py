@@ -18,6 +18,7 @@ from ci_orch.config.routing import BreakerConfig, RoutingConfig
 from ci_orch.ledger import open_ledger
 from ci_orch.providers.registry import build_provider
 from ci_orch.routing import Router
+from figures import figure
 from routing_common import calls_by_model, provider_config, request, server_process, warm_up
 
 REQUESTS, LATENCY_MS, CONCURRENCY = 50, 100, 6
@@ -77,6 +78,10 @@ async def main() -> None:
             print(f"  {label}: calls to the dead provider: {calls} (goal <= 3); "
                   f"wall {wall:.3f} s ({wall - baseline:+.3f} s), per request mean "
                   f"{mean:.3f} s ({mean - mean0:+.3f}) max {top:.3f} s ({top - max0:+.3f})")
+            # A configured cold start lets that many calls through before the breaker opens.
+            most = cold_start or 3
+            figure(f"failover: calls to a dead provider, {label}", calls, "calls",
+                   f"<= {most}", calls <= most)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from ci_orch.providers.interface import Message, ProviderRequest
 from ci_orch.providers.registry import build_provider
 from ci_orch.routing import RoutedRequest, Router
 from ci_orch.testing.provider_server import ProviderServer
+from figures import figure
 
 CALLS, CAP_USD, FACTOR = 200, 0.10, 1.3
 PRICE = Price(input_per_mtok=1.0, output_per_mtok=2.0)
@@ -60,6 +61,8 @@ async def case(kind: str, model: str, count_endpoint: bool) -> str:
         "vendor count endpoint" if count_endpoint else "margin, no count endpoint")
     notes = "; ".join(router.notes()) or "no notes"
     at_goal = "at goal" if billed <= CAP_USD else "NOT at goal"
+    figure(f"over-billing: billed for a ${CAP_USD:.2f} cap, {kind} ({how})", billed, "$",
+           f"<= {CAP_USD:.2f}", billed <= CAP_USD)
     return (f"  {kind} ({how}): {answered}/{CALLS} answered, billed ${billed:.4f} <= cap "
             f"${CAP_USD:.2f}: {at_goal}\n    notes: {notes}")
 

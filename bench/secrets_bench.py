@@ -29,6 +29,7 @@ from ci_orch.diff import parse_diff  # noqa: E402
 from ci_orch.gate.run import texts_from_diff  # noqa: E402
 from ci_orch.gate.secrets import SecretEngine  # noqa: E402
 from ci_orch.gate.secrets.backend import SecretsScanner  # noqa: E402
+from figures import figure  # noqa: E402
 
 CORPUS = ROOT / "bench" / "corpus" / "secrets" / "corpus.jsonl"
 CACHE = ROOT / "bench" / ".cache"
@@ -67,6 +68,10 @@ def accuracy(engine: SecretEngine, rows: list[dict[str, str]]) -> tuple[float, f
           f"{'met' if recall >= GOALS['recall'] else 'NOT met'}")
     print(f"near-miss flags {near_rate:7.2%}   goal <= {GOALS['near_miss']:.0%}  "
           f"{'met' if near_rate <= GOALS['near_miss'] else 'NOT met'}")
+    figure("secrets: recall on our corpus", 100 * recall, "%", f">= {GOALS['recall']:.0%}",
+           recall >= GOALS["recall"])
+    figure("secrets: near-misses flagged above low", 100 * near_rate, "%",
+           f"<= {GOALS['near_miss']:.0%}", near_rate <= GOALS["near_miss"])
     for family, count in sorted(misses.items()):
         print(f"  missed {count}/{totals[family]}  {family}")
     by_family = collections.Counter(row["family"] for row in flagged)
@@ -134,6 +139,9 @@ def throughput(engine: SecretEngine, megabytes: float, plants: list[str]) -> flo
     print(f"throughput      {rate:7.2f} MB/s  goal >= {GOALS['mb_per_s']:g} MB/s  "
           f"{'met' if rate >= GOALS['mb_per_s'] else 'NOT met'}  ({elapsed:.2f} s wall)")
     print(f"  per CPU second {size / cpu:6.2f} MB/s  ({cpu:.2f} s CPU)")
+    figure("secrets: rule throughput on added lines (best of 3)", rate, "MB/s",
+           f">= {GOALS['mb_per_s']:g} MB/s", rate >= GOALS["mb_per_s"])
+    figure("secrets:   the same per CPU second", size / cpu, "MB/s", "-", None)
     return rate
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import platform
 import sys
 import traceback
-from importlib import metadata
 from pathlib import Path
 
 from ci_orch import __version__
@@ -38,6 +37,8 @@ def write_crash_log(directory: Path, exc: BaseException) -> Path | None:
 
 
 def _version(name: str) -> str:
+    from importlib import metadata  # only when a crash is written: it costs every start-up
+
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

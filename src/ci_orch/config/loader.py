@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from ci_orch.config.discover import discover_providers
@@ -81,6 +80,8 @@ def _finish(
 
 
 def _parse(text: str, source: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+    import yaml  # here, not at the top: a run with no config file never loads the parser
+
     try:
         data, lines = parse_with_lines(text)
     except yaml.MarkedYAMLError as exc:
@@ -91,6 +92,8 @@ def _parse(text: str, source: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
 
 
 def _read(path: Path) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+    import yaml
+
     try:
         data, lines = load_with_lines(path)
     except yaml.MarkedYAMLError as exc:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 KeyPath = tuple[str | int, ...]
 
@@ -17,6 +18,8 @@ def load_with_lines(path: Path) -> tuple[Any, dict[KeyPath, int]]:
 
 def parse_with_lines(text: str) -> tuple[Any, dict[KeyPath, int]]:
     """Parse YAML text (a file, or a file as the base revision has it) with key lines."""
+    import yaml  # here, not at the top: a run with no config file never loads the parser
+
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     data = yaml.safe_load(text)
     lines: dict[KeyPath, int] = {}
@@ -26,6 +29,8 @@ def parse_with_lines(text: str) -> tuple[Any, dict[KeyPath, int]]:
 
 
 def _walk(node: yaml.Node, at: KeyPath, lines: dict[KeyPath, int]) -> None:
+    import yaml
+
     lines.setdefault(at, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:

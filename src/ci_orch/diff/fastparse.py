@@ -34,10 +34,6 @@ _INFO = ("similarity index ", "dissimilarity index ", "rename from ", "rename to
 _NUMBERS = tuple(range(1 << 16))
 
 
-def _number(n: int) -> int:
-    return _NUMBERS[n] if n < len(_NUMBERS) else n
-
-
 class Unsupported(Exception):
     """The input is not plain git output: parse it with the general parser instead."""
 
@@ -188,7 +184,12 @@ def _hunk(lines: list[str], i: int, current: _File, may_have_crlf: bool) -> int:
     if old_end == old_no and new_end == new_no:
         raise Unsupported  # an empty hunk: unidiff's reading of what follows is its own
     body: list[Line] = []
-    current.last_type, current.missing_newline = "", False
+    append = body.append
+    # The loop runs once per line of the diff (1.5 million on 50 MB): names are local, the
+    # file's state is written back once, and `\r` is looked for only in files that hold one.
+    numbers, shared = _NUMBERS, len(_NUMBERS)
+    last = ""
+    current.missing_newline = False
     i += 1
     while old_no < old_end or new_no < new_end:
         if i >= len(lines):
@@ -196,24 +197,33 @@ def _hunk(lines: list[str], i: int, current: _File, may_have_crlf: bool) -> int:
         raw = lines[i]
         i += 1
         kind = raw[:1]
-        crlf = may_have_crlf and raw.endswith("\r")
-        current.crlf = current.crlf or crlf
+        crlf = False
+        if may_have_crlf:
+            crlf = raw.endswith("\r")
+            current.crlf = current.crlf or crlf
+            text = raw[1:].rstrip("\r")
+        else:
+            text = raw[1:]
         if kind == "+":
-            body.append(Line("added", None, _number(new_no), raw[1:].rstrip("\r")))
+            append(Line("added", None, numbers[new_no] if new_no < shared else new_no, text))
             new_no += 1
         elif kind == "-":
-            body.append(Line("removed", _number(old_no), None, raw[1:].rstrip("\r")))
+            append(Line("removed", numbers[old_no] if old_no < shared else old_no, None, text))
             old_no += 1
         elif kind == " " or raw in ("", "\r"):
-            body.append(Line("context", _number(old_no), _number(new_no), raw[1:].rstrip("\r")))
+            append(Line("context", numbers[old_no] if old_no < shared else old_no,
+                        numbers[new_no] if new_no < shared else new_no, text))
             old_no += 1
             new_no += 1
         elif kind == "\\":
+            current.last_type = last
             _marker(current, raw, crlf=crlf)
+            last = current.last_type
             continue
         else:
             raise Unsupported
-        current.last_type = kind or " "
+        last = kind or " "
+    current.last_type = last
     if old_no > old_end or new_no > new_end:
         raise Unsupported
     current.hunks.append(

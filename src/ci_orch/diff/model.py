@@ -60,7 +60,8 @@ class FileChange:
 
     @property
     def added_count(self) -> int:
-        return sum(1 for _ in self.added_lines())
+        # One generator, not one fed by another: the planner counts every line of a diff.
+        return sum(1 for hunk in self.hunks for line in hunk.lines if line.kind == "added")
 
 
 @dataclass(frozen=True, slots=True)

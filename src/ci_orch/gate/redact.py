@@ -63,6 +63,7 @@ class Redactor:
         self._placeholders: dict[tuple[str, str], str] = {}
         self._seen = KnownKeys()  # values found so far, matched like registered keys
         self._seen_kind: dict[str, str] = {}
+        self._names_learned: set[str] = set()
         self._distinct: Counter[str] = Counter()
         self._counts: Counter[str] = Counter()
 
@@ -95,10 +96,16 @@ class Redactor:
 
     def learn_names(self, file: FileChange) -> None:
         """Learn the keys glued to a name part of the file's paths (`cfg_ghp_...`), which the
-        rules' boundaries miss, so the paths are redacted wherever they are shown."""
-        for name in (file.path, file.old_path or ""):
+        rules' boundaries miss, so the paths are redacted wherever they are shown.
+
+        Each name part is learned once: files share folders and suffixes, and learning a
+        text again adds nothing (what it held has its placeholder; what it holds now that
+        was not found then is a value learned since, which has one too)."""
+        for name in dict.fromkeys((file.path, file.old_path or "")):
             for _, tail in name_tails(name):
-                self.learn(tail)
+                if tail not in self._names_learned:
+                    self._names_learned.add(tail)
+                    self.learn(tail)
 
     def _use(self, span: _Span) -> str:
         self._counts[span.kind] += 1

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ci_orch.diff.model import FileChange, Hunk
-from ci_orch.plan.render import file_header, hunk_header, render_line
+from ci_orch.plan.render import file_header, hunk_header, render_line, render_lines
 
 # A rendered hunk header costs a handful of tokens; this bound keeps the arithmetic simple and safe.
 HUNK_HEADER_RESERVE = 40
@@ -56,7 +56,7 @@ class Cut:
         """The text; `rendered` holds the hunk's lines already rendered, when there are."""
         start = self.begin + self.lead
         if rendered is None:
-            body = [render_line(ln) for ln in self.hunk.lines[start : self.end]]
+            body = render_lines(self.hunk.lines[start : self.end])
         else:
             body = rendered[start : self.end]
         return "".join(self.preamble() + body)
@@ -197,7 +197,7 @@ class _HunkLines:
 def _hunk_segments(
     path: str, h_index: int, hunk: Hunk, room: int, count: Counting, overlap: int
 ) -> list[_Segment]:
-    rendered = [render_line(line) for line in hunk.lines]
+    rendered = render_lines(hunk.lines)
     view = _HunkLines(path, h_index, hunk, rendered, [], count)
     whole = view.segment(0, len(rendered))
     if whole.bound <= room:

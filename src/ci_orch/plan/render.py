@@ -6,6 +6,8 @@ Each line reads `<number><marker> <text>`: the new-side number for added (`+`) a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ci_orch.diff.model import FileChange, Line
 
 _MARK = {"added": "+", "removed": "-", "context": " "}
@@ -26,6 +28,16 @@ def hunk_header(lines: tuple[Line, ...], section: str, part: str = "") -> str:
     new_start = new[0] if new else 0
     tail = f" {section}" if section else ""
     return f"@@ -{old_start},{len(old)} +{new_start},{len(new)} @@{tail}{part}\n"
+
+
+def render_lines(lines: Sequence[Line]) -> list[str]:
+    """`render_line` of each line, in one comprehension: the planner renders every line of the
+    diff, and a call per line was a tenth of planning a large one."""
+    mark = _MARK
+    return [
+        f"{(ln.old_no if ln.kind == 'removed' else ln.new_no):>5}{mark[ln.kind]} {ln.text}\n"
+        for ln in lines
+    ]
 
 
 def render_line(line: Line, *, as_context: bool = False) -> str:

@@ -43,6 +43,9 @@ _MD = re.compile(
 )
 _MD_HINT = re.compile(r"[A-Za-z0-9]\\[!-/:-@\[-`{-~]|\u200b")
 _MD_ESCAPE = re.compile(r"\\+([!-/:-@\[-`{-~])")  # a JSON body doubles each backslash
+# A `_PCT` run decodes only if it holds a `%` (`_from_percent`), and a `%` enters a run only
+# as `%XX`: a text with none (most code, `%s` and `%d` formatting included) has no such run.
+_PCT_HINT = re.compile(r"%[0-9A-Fa-f]{2}")
 _MIN_PRINTABLE = 0.9
 
 
@@ -56,7 +59,7 @@ class EncodedRun:
 def encoded_runs(text: str) -> Iterator[EncodedRun]:
     """Every candidate run of `text` that decodes to printable text, with that text."""
     yield from _runs(text, _WORD, _from_word)
-    if "%" in text:
+    if "%" in text and _PCT_HINT.search(text):
         yield from _runs(text, _PCT, _from_percent)
     if "\\u" in text or "\\x" in text:
         yield from _runs(text, _ESC, _from_escapes)

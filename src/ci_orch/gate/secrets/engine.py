@@ -11,6 +11,7 @@ file on disk, never reads detect-secrets' global settings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -71,6 +72,8 @@ class SecretEngine:
         # Which rules (by priority) each keyword wakes, and those that always run: a text
         # visits only its candidates, not every rule.
         self._always = tuple(p for p, rule in enumerate(self.rules) if not rule.keywords)
+        self._always_gate: re.Pattern[str] | None = None  # built on first use
+        self._gate_built = False
         self._woken: dict[str, tuple[int, ...]] = {}
         for priority, rule in enumerate(self.rules):
             for keyword in rule.keywords:
@@ -91,7 +94,7 @@ class SecretEngine:
             return []
         positions = self._index.positions(text.lower())
         found: list[tuple[int, SecretMatch]] = []
-        candidates = set(self._always)
+        candidates = set(self._always) if self._any_always(text) else set()
         for keyword in positions:
             candidates.update(self._woken.get(keyword, ()))
         for priority in sorted(candidates):
@@ -106,6 +109,31 @@ class SecretEngine:
                 if confidence and not rule.rejected_by_context(text, start):
                     found.append((priority, SecretMatch(rule, start, end, value, confidence)))
         return _without_overlaps(found)
+
+
+    def _any_always(self, text: str) -> bool:
+        """Whether a rule with no keywords can match `text`: one search of their patterns
+        joined, instead of one per rule (most texts hold none of these tokens)."""
+        if not self._gate_built:
+            self._always_gate = _joined([self.rules[p] for p in self._always])
+            self._gate_built = True
+        return self._always_gate is None or self._always_gate.search(text) is not None
+
+
+# Back-references and conditionals name groups by number, which joining renumbers.
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _joined(rules: Sequence[SecretRule]) -> re.Pattern[str] | None:
+    """One pattern that matches wherever one of `rules` does (their boundary checks in code
+    only narrow what they find), or None when they cannot be joined (flags, group
+    references, a pattern with its own global flags)."""
+    if not rules or any(r.flags or _GROUP_REFERENCE.search(r.pattern) for r in rules):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{r.pattern})" for r in rules))
+    except re.error:
+        return None
 
 
 def assess(rule: SecretRule, value: str) -> Confidence | None:

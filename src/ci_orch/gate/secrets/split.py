@@ -21,6 +21,7 @@ _HEAD = re.compile(rf"""^\s*[+.(]?\s*(?:[bfru]{{0,2}}["']({_PIECE})|({_PIECE}))"
 
 
 _CONTINUED = frozenset("\"'+,.\\")
+_PIECE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/=.~-")
 _MIN_JOINED = 20  # shorter joins cannot hold a key
 _DIGIT = re.compile(r"\d")
 
@@ -46,6 +47,8 @@ def joined_secrets(lines: Sequence[str], find: Finder) -> list[Joined]:
         first = lines[index].rstrip()
         if not first or first[-1] not in _CONTINUED:
             continue  # most lines: one character looked at
+        if not _may_continue(first):
+            continue  # a call, a comment, a docstring: no regex search of the line
         tail = _TAIL.search(first, max(0, len(first) - 2100))
         if tail is None:
             continue
@@ -61,3 +64,16 @@ def joined_secrets(lines: Sequence[str], find: Finder) -> list[Joined]:
         if found is not None:
             out.append(Joined(index, tail.span(t_group), head.span(h_group), *found))
     return out
+
+
+def _may_continue(line: str) -> bool:
+    """Whether `_TAIL` can match the (right-stripped) `line`: it must end with a piece
+    character then a quote (then, maybe, one of `+,.\\` after spaces), or a piece character
+    then a backslash. Two or three characters looked at instead of a search of the line."""
+    last = line[-1]
+    if last in "\"'":
+        return len(line) > 1 and line[-2] in _PIECE_CHARS
+    body = line[:-1].rstrip()
+    if len(body) > 1 and body[-1] in "\"'" and body[-2] in _PIECE_CHARS:
+        return True
+    return last == "\\" and len(line) > 1 and line[-2] in _PIECE_CHARS
