@@ -47,6 +47,7 @@ SCRIPTS: tuple[tuple[str, ...], ...] = (
     ("eval_compare_bench.py",),
     ("spend_aggregate.py",),
     ("action_startup.py",),
+    ("spine.py",),
 )
 
 
