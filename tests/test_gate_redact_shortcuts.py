@@ -5,6 +5,8 @@ not learned again with the same outcome."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +31,28 @@ def test_a_line_passed_over_is_one_the_tail_pattern_never_matches(line: str) -> 
     first = line.rstrip()
     if first and first[-1] in split._CONTINUED and not split._may_continue(first):
         assert split._TAIL.search(first) is None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_LINE.map("".join))
+def test_the_tail_pattern_matches_as_its_backtracking_form_does(line: str) -> None:
+    backtracking = re.compile(split._TAIL.pattern.replace("}+)", "})"))
+    assert backtracking.pattern != split._TAIL.pattern
+    mine, theirs = split._TAIL.search(line), backtracking.search(line)
+    assert (mine and (mine.span(), mine.groups())) == (theirs and (theirs.span(), theirs.groups()))
+
+
+# Short and long runs of the base64 alphabet, padding, and what separates runs.
+_WORDS = st.sampled_from(["a", "B9", "+/", "_-", "=", "==", "\n", " ", ".", "x" * 23,
+                          "QUJDREVGR0hJSktMTU5PUA", "A" * 8191, "b" * 40])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_WORDS, max_size=24).map("".join))
+def test_the_fast_word_pattern_finds_the_runs_the_plain_one_does(text: str) -> None:
+    plain = [m.span() for m in encodings._WORD.finditer(text)]
+    fast = [m.span(1) for m in encodings._WORD_RUNS.finditer(text) if m.group(1) is not None]
+    assert fast == plain
 
 
 @settings(max_examples=500, deadline=None)

@@ -37,6 +37,27 @@ def test_works_outside_detect_secrets_settings_contexts() -> None:
     assert [m.rule.id for m in SecretEngine.from_config().find(text)] == ["softlayer-api-key"]
 
 
+def test_detect_secrets_rules_are_every_pattern_of_their_plugins() -> None:
+    # Its patterns are fetched on first use, by position in each plugin's `denylist`: a
+    # release that adds, drops or reorders one must show here, not as a family lost.
+    from ci_orch.gate.secrets.ds_bridge import PLUGINS, denylist, detect_secrets_rules
+
+    expected = [p for module, name, *_ in PLUGINS for p in denylist(module, name)]
+    assert [rule.compiled for rule in detect_secrets_rules()] == expected
+
+
+def test_detect_secrets_is_imported_only_by_a_text_that_wakes_its_rules() -> None:
+    code = (
+        "import sys\nfrom ci_orch.gate.redact import Redactor\n"
+        "redactor = Redactor()\nredactor.redact('password = 1\\nkey: value\\n')\n"
+        "print('detect_secrets' in sys.modules)\n"
+        "redactor.redact('softlayer_api_key = 1')\nprint('detect_secrets' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["False", "True"]
+
+
 def test_entropy_limit_applies_on_every_line() -> None:
     # Trap: scan_line ignores the entropy limit (500k findings on Django). Low-entropy
     # values bound to secret names must not be reported, line by line or in bulk.
@@ -60,11 +81,15 @@ def test_diff_files_not_on_disk_are_scanned() -> None:
 
 def test_every_module_the_gate_imports_is_declared() -> None:
     # Trap: detect-secrets imports unidiff without declaring it. Import the diff parser
-    # and the gate in a fresh interpreter and check that every third-party distribution
-    # they load is one ci-orch declares, directly or through a declared dependency.
+    # and the gate in a fresh interpreter, wake the rules detect-secrets holds (it is
+    # imported on first use), and check that every third-party distribution they load is
+    # one ci-orch declares, directly or through a declared dependency.
     at_start = set(_modules_after(""))  # .pth hooks (setuptools' distutils shim)
     owners = importlib.metadata.packages_distributions()
-    loaded = {dist for name in _modules_after("import ci_orch.diff, ci_orch.gate.run")
+    gate = ("import ci_orch.diff, ci_orch.gate.run\n"
+            "from ci_orch.gate.secrets import SecretEngine\n"
+            "SecretEngine.from_config().find('softlayer cloudant iam cos')")
+    loaded = {dist for name in _modules_after(gate)
               if "." not in name and name not in at_start
               for dist in owners.get(name, ())}
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

@@ -22,6 +22,14 @@ from dataclasses import dataclass
 # One pattern for base64 and hex runs (hex digits are base64 characters): on a big diff the
 # scan for runs costs more than decoding the few it finds.
 _WORD = re.compile(r"[A-Za-z0-9+/_\-]{24,8192}={0,2}")
+# The same runs (group 1), found faster: searched from every position, `_WORD` reads each
+# short word again from each of its letters; this pattern passes over short words and the
+# text between them in one go, so each character is read once. Its last branch matches at
+# the end, so a text with no more runs is not searched again from every later position.
+_WORD_RUNS = re.compile(
+    r"(?:[^A-Za-z0-9+/_\-]++|[A-Za-z0-9+/_\-]{1,23}+(?![A-Za-z0-9+/_\-]))*+"
+    r"(?:([A-Za-z0-9+/_\-]{24,8192}={0,2})|\Z)"
+)
 _HEX = re.compile(r"(?:0x)?((?:[0-9A-Fa-f]{2})+)")
 _PCT = re.compile(
     r"(?<![A-Za-z0-9_.~+%\-])(?:[A-Za-z0-9_.~+\-]|%[0-9A-Fa-f]{2}){12,8192}(?<!\.)"
@@ -58,7 +66,7 @@ class EncodedRun:
 
 def encoded_runs(text: str) -> Iterator[EncodedRun]:
     """Every candidate run of `text` that decodes to printable text, with that text."""
-    yield from _runs(text, _WORD, _from_word)
+    yield from _runs(text, _WORD_RUNS, _from_word, group=1)
     if "%" in text and _PCT_HINT.search(text):
         yield from _runs(text, _PCT, _from_percent)
     if "\\u" in text or "\\x" in text:
@@ -70,12 +78,16 @@ def encoded_runs(text: str) -> Iterator[EncodedRun]:
 
 
 def _runs(
-    text: str, pattern: re.Pattern[str], decode: Callable[[str], str | None]
+    text: str, pattern: re.Pattern[str], decode: Callable[[str], str | None], group: int = 0
 ) -> Iterator[EncodedRun]:
+    """Each run `pattern` finds (its `group`; a match without it holds no run) that decodes."""
     for match in pattern.finditer(text):
-        decoded = decode(match.group())
-        if decoded is not None and decoded != match.group() and _printable(decoded):
-            yield EncodedRun(match.start(), match.end(), decoded)
+        run = match.group(group)
+        if run is None:
+            continue
+        decoded = decode(run)
+        if decoded is not None and decoded != run and _printable(decoded):
+            yield EncodedRun(match.start(group), match.end(group), decoded)
 
 
 def _printable(text: str) -> bool:

@@ -11,7 +11,6 @@ file on disk, never reads detect-secrets' global settings.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -72,8 +71,6 @@ class SecretEngine:
         # Which rules (by priority) each keyword wakes, and those that always run: a text
         # visits only its candidates, not every rule.
         self._always = tuple(p for p, rule in enumerate(self.rules) if not rule.keywords)
-        self._always_gate: re.Pattern[str] | None = None  # built on first use
-        self._gate_built = False
         self._woken: dict[str, tuple[int, ...]] = {}
         for priority, rule in enumerate(self.rules):
             for keyword in rule.keywords:
@@ -112,28 +109,11 @@ class SecretEngine:
 
 
     def _any_always(self, text: str) -> bool:
-        """Whether a rule with no keywords can match `text`: one search of their patterns
-        joined, instead of one per rule (most texts hold none of these tokens)."""
-        if not self._gate_built:
-            self._always_gate = _joined([self.rules[p] for p in self._always])
-            self._gate_built = True
-        return self._always_gate is None or self._always_gate.search(text) is not None
-
-
-# Back-references and conditionals name groups by number, which joining renumbers.
-_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
-
-
-def _joined(rules: Sequence[SecretRule]) -> re.Pattern[str] | None:
-    """One pattern that matches wherever one of `rules` does (their boundary checks in code
-    only narrow what they find), or None when they cannot be joined (flags, group
-    references, a pattern with its own global flags)."""
-    if not rules or any(r.flags or _GROUP_REFERENCE.search(r.pattern) for r in rules):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{r.pattern})" for r in rules))
-    except re.error:
-        return None
+        """Whether a rule with no keywords can match `text` (most texts hold none of their
+        tokens). One search per rule: each pattern starts with its token's literal prefix,
+        which `re` jumps to; joined into one alternation they lose that and took half as
+        long again."""
+        return any(self.rules[p].compiled.search(text) for p in self._always)
 
 
 def assess(rule: SecretRule, value: str) -> Confidence | None:

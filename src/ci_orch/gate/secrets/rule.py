@@ -61,6 +61,10 @@ class SecretRule:
     # The match always holds one of `keywords` in its first line (a name, then its value):
     # only the lines around keyword hits are searched, not the whole text.
     line_scoped: bool = False
+    # A pattern another library owns, fetched (with its flags) and compiled on first use
+    # instead of `pattern`, which then only names it: importing that library is then paid
+    # only by a text that wakes the rule.
+    load: Callable[[], re.Pattern[str]] | None = field(default=None, repr=False, compare=False)
     # Compiled on first use: most rules never run on a given text (their keywords are absent),
     # and compiling all of them was a third of a short command's start-up.
     _compiled: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
@@ -70,7 +74,7 @@ class SecretRule:
     def compiled(self) -> re.Pattern[str]:
         pattern = self._compiled
         if pattern is None:
-            pattern = re.compile(self.pattern, self.flags)
+            pattern = self.load() if self.load else re.compile(self.pattern, self.flags)
             object.__setattr__(self, "_compiled", pattern)
         return pattern
 

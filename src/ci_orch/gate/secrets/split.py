@@ -14,7 +14,10 @@ from dataclasses import dataclass
 _PIECE = r"[A-Za-z0-9_+/=.~\-]{4,2048}"
 # The end of a line that continues: a quoted piece (then `+`, `,`, `\`, `.`) or a bare
 # piece followed by a backslash continuation.
-_TAIL = re.compile(rf"""(?:({_PIECE})["']\s*[+,.\\]?|({_PIECE})\\)\s*$""")
+# The piece is possessive (`+`): what follows it (a quote, a backslash) is never a piece
+# character, so giving characters back cannot help a match, and on a long run of them each
+# failed try gave back every one of them in turn.
+_TAIL = re.compile(rf"""(?:({_PIECE}+)["']\s*[+,.\\]?|({_PIECE}+)\\)\s*$""")
 # The start of the line that continues it: optional `+`/`.`/`(`, then a quoted piece, or a
 # bare piece (after a backslash continuation only).
 _HEAD = re.compile(rf"""^\s*[+.(]?\s*(?:[bfru]{{0,2}}["']({_PIECE})|({_PIECE}))""")
