@@ -230,7 +230,7 @@ def _redact_file(file: FileChange, redactor: Redactor) -> FileChange:
 
 def _redact_hunk(hunk: Hunk, redactor: Redactor, section: str) -> Hunk:
     # One text per hunk, so a secret split over lines (a PEM block) is seen whole.
-    joined = "\n".join(line.text for line in hunk.lines)
+    joined = "\n".join([line.text for line in hunk.lines])
     redacted = redactor.redact(joined)
     if redacted == joined and section == hunk.section:
         return hunk

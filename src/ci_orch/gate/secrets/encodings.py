@@ -163,4 +163,6 @@ def _from_quoted_printable(run: str) -> str | None:
 
 
 def _from_markdown(run: str) -> str:
+    if "\\" not in run and "\u200b" not in run:
+        return run  # most runs (a URL, a path): nothing to undo, no substitution to try
     return _MD_ESCAPE.sub(r"\1", run).replace("\u200b", "")

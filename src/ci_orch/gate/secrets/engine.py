@@ -11,7 +11,7 @@ file on disk, never reads detect-secrets' global settings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ci_orch.config.gate import SecretsConfig
@@ -71,6 +71,7 @@ class SecretEngine:
         # Which rules (by priority) each keyword wakes, and those that always run: a text
         # visits only its candidates, not every rule.
         self._always = tuple(p for p, rule in enumerate(self.rules) if not rule.keywords)
+        self._always_searches: tuple[Callable[[str], object], ...] | None = None
         self._woken: dict[str, tuple[int, ...]] = {}
         for priority, rule in enumerate(self.rules):
             for keyword in rule.keywords:
@@ -113,7 +114,11 @@ class SecretEngine:
         tokens). One search per rule: each pattern starts with its token's literal prefix,
         which `re` jumps to; joined into one alternation they lose that and took half as
         long again."""
-        return any(self.rules[p].compiled.search(text) for p in self._always)
+        searches = self._always_searches
+        if searches is None:  # compiled on first use, as every rule is
+            searches = tuple(self.rules[p].compiled.search for p in self._always)
+            self._always_searches = searches
+        return any(search(text) for search in searches)
 
 
 def assess(rule: SecretRule, value: str) -> Confidence | None:
