@@ -103,6 +103,7 @@ class Paid(Generic[T]):
     run_id: str
     content: ContentCapture | None  # prompts and answers, when telemetry.log_content is on
     signum: int | None  # the signal that cancelled the run, if one did
+    notes: tuple[str, ...] = ()  # the ledger's, for the report (a fallback it took, ...)
 
 
 def run_paid(
@@ -118,8 +119,8 @@ def run_paid(
     content = content_capture(begun.config)
     observer = observe_all(content, on_attempt)
     with on_signals(Cancellation()) as cancel:
-        result = asyncio.run(_routed(begun.config, env, run_id, observer, cancel, work))
-    return Paid(result, run_id, content, cancel.signum)
+        result, notes = asyncio.run(_routed(begun.config, env, run_id, observer, cancel, work))
+    return Paid(result, run_id, content, cancel.signum, notes)
 
 
 async def _routed(
@@ -129,11 +130,12 @@ async def _routed(
     on_attempt: AttemptObserver | None,
     cancel: Cancellation,
     work: Callable[[Routing], Awaitable[T]],
-) -> T:
+) -> tuple[T, tuple[str, ...]]:
     ledger = await open_run_ledger(config.ledger.url, required=config.policy.ledger_required)
     providers = {p.id: build_provider(p, env) for p in config.providers}
     try:
-        return await work(Routing(ledger, providers, run_id, on_attempt, cancel))
+        result = await work(Routing(ledger, providers, run_id, on_attempt, cancel))
+        return result, ledger.notes()
     finally:
         await ledger.aclose()
         for provider in providers.values():

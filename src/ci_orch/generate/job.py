@@ -76,7 +76,7 @@ def run_job(
             paid = run_paid(begun, env, work, on_attempt)
         except LedgerUnavailable as exc:  # policy.ledger_required and the ledger is down
             return _finish(begun, *_stopped(begun, "failed", str(exc)), options.task)
-    report, verdict = _generated(begun, paid.result, options, paid.signum)
+    report, verdict = _generated(begun, paid, options)
     return _finish(begun, report, verdict, options.task, paid.result.patches, paid)
 
 
@@ -98,18 +98,17 @@ async def _generate(
     env: Mapping[str, str],
     routing: Routing,
 ) -> GenerateResult:
-    result = await run_generate(
+    return await run_generate(
         begun.changes, begun.config, providers=routing.providers, ledger=routing.ledger,
         tree=tree, run_id=routing.run_id, settings=settings, env=env, egress=begun.egress,
         on_attempt=routing.on_attempt, cancel=routing.cancel,
     )
-    return dataclasses.replace(result, notes=(*result.notes, *routing.ledger.notes()))
 
 
 def _generated(
-    begun: Start, r: GenerateResult, options: GenerateOptions, signum: int | None
+    begun: Start, paid: Paid[GenerateResult], options: GenerateOptions
 ) -> tuple[RunReport, Verdict]:
-    changes, config = begun.changes, begun.config
+    changes, config, r = begun.changes, begun.config, paid.result
     task = options.task
     placed, omitted = suggestions(r.patches, changes.diff, task, cap=config.review.max_findings)
     verdict = decide(Outcome(
@@ -118,7 +117,7 @@ def _generated(
         fail_on=options.fail_on, fail_open=config.policy.fail_open,
         withheld_outputs=sum(1 for p in r.patches if p.status == "blocked"),
         withheld_blocks=config.gate.model_output == "block",
-        why=why_not_complete(r), signal=signum,
+        why=why_not_complete(r), signal=paid.signum,
         required_failed=LEDGER if r.ledger_lost else "",
     ))
     retries = f"{r.retries} patch(es) retried once" if r.retries else ""
@@ -129,6 +128,7 @@ def _generated(
         *patch_notes(_scrubbed(r.patches, begun.egress)),
         *([retries] if retries else []),
         *r.notes,
+        *paid.notes,
         *(f"{o.chunk.id}: {o.reason}" for o in r.outcomes if o.reason),
     ]
     report = build_report(

@@ -8,7 +8,6 @@ the report is still written, with status `cancelled`.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
@@ -19,7 +18,7 @@ from ci_orch.config.sections import Profile
 from ci_orch.context import Changes
 from ci_orch.context.model import PipelineContext
 from ci_orch.gate import run_gate
-from ci_orch.jobs import LEDGER, Inputs, Job, Routing, Start, finish, run_paid, start
+from ci_orch.jobs import LEDGER, Inputs, Job, Paid, Routing, Start, finish, run_paid, start
 from ci_orch.ledger.fallback import FallbackLedger, LedgerUnavailable
 from ci_orch.plan.estimate import default_target
 from ci_orch.plan.planner import plan_review
@@ -75,7 +74,7 @@ def run_job(
         return finish(begun, *_skipped(begun, options, (*notices, str(exc)), LEDGER))
     result, scope = paid.result
     increment = increment_of(scope, changes, config)
-    reviewed = _reviewed(begun, options, result, paid.signum, notices, increment)
+    reviewed = _reviewed(begun, options, result, paid, notices, increment)
     return finish(begun, *reviewed, paid=paid)
 
 
@@ -108,7 +107,7 @@ async def _review(
         on_attempt=routing.on_attempt,
     )
     await remember(routing.ledger, changes, next_state(changes, result, scope))
-    return dataclasses.replace(result, notes=(*result.notes, *routing.ledger.notes())), scope
+    return result, scope
 
 
 async def _scope(changes: Changes, options: ReviewOptions, env: Mapping[str, str],
@@ -124,7 +123,7 @@ def _reviewed(
     begun: Start,
     options: ReviewOptions,
     r: ReviewResult,
-    signum: int | None,
+    paid: Paid[tuple[ReviewResult, Scope]],
     notices: tuple[str, ...],
     increment: Increment | None = None,
 ) -> tuple[RunReport, Verdict]:
@@ -139,7 +138,7 @@ def _reviewed(
                     *(f.severity for f in r.gate.findings if f.origin == "added")),
         fail_on=options.fail_on,
         fail_open=config.policy.fail_open,
-        signal=signum,
+        signal=paid.signum,
         why=why_not_complete(r),
         required_failed=LEDGER if r.ledger_lost else "",
     )
@@ -161,6 +160,7 @@ def _reviewed(
         notes=(
             *notices,
             *r.notes,
+            *paid.notes,
             *(f"{o.chunk.id}: {o.reason}" for o in r.outcomes if o.reason),
         ),
     )
