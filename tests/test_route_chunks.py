@@ -94,3 +94,41 @@ def test_cancellation_keeps_what_was_answered() -> None:
         ("ok", ""), ("ok", ""), ("skipped", "cancelled"), ("skipped", "cancelled")]
     assert run_status(outcomes, cancelled=cancel.requested) == "cancelled"
     assert sorted(seen) == ["c0", "c1"]  # progress hears of the answered chunks only
+
+
+def test_a_window_asks_that_many_chunks_at_once_in_chunk_order() -> None:
+    asked: list[str] = []
+    running: list[int] = [0]
+    most: list[int] = [0]
+
+    async def ask(chunk: Chunk) -> ChunkOutcome:
+        asked.append(chunk.id)
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        await asyncio.sleep(0.01)
+        running[0] -= 1
+        return _ok(chunk)
+
+    outcomes, stopped = asyncio.run(
+        route_chunks(CHUNKS, ask, ChunkOutcome, Cancellation(), window=2))
+    assert [o.status for o in outcomes] == ["ok"] * 4 and stopped is None
+    assert most[0] == 2
+    assert asked == ["c0", "c1", "c2", "c3"]
+
+
+def test_chunks_waiting_for_their_turn_have_not_started_when_the_budget_runs_out() -> None:
+    asked: list[str] = []
+
+    async def ask(chunk: Chunk) -> ChunkOutcome:
+        asked.append(chunk.id)
+        await asyncio.sleep(0.01)
+        if chunk.id == "c0":
+            raise BudgetExhausted("run cap reached")
+        return _ok(chunk)
+
+    outcomes, stopped = asyncio.run(
+        route_chunks(CHUNKS, ask, ChunkOutcome, Cancellation(), window=2))
+    assert [o.status for o in outcomes] == ["skipped", "ok", "skipped", "skipped"]
+    assert asked == ["c0", "c1"]
+    assert stopped == "BudgetExhausted: run cap reached"
+    assert {o.reason for o in outcomes[2:]} == {stopped}

@@ -22,7 +22,8 @@ from typing import Generic, Literal, Protocol, TypeVar
 from ci_orch.cancel import Cancellation
 from ci_orch.gate import GateResult, Redactions
 from ci_orch.ledger.fallback import LedgerUnavailable
-from ci_orch.plan.model import Chunk, Plan
+from ci_orch.plan.model import Plan
+from ci_orch.plan.planner import Draft
 from ci_orch.routing import Attempt, BudgetExhausted, DeadlineExceeded
 
 RunStatus = Literal["complete", "partial", "failed", "cancelled", "skipped"]
@@ -31,6 +32,10 @@ RunStatus = Literal["complete", "partial", "failed", "cancelled", "skipped"]
 class _Chunk(Protocol):
     @property
     def added_lines(self) -> tuple[tuple[str, int], ...]: ...
+
+
+ChunkT = TypeVar("ChunkT", bound=_Chunk)
+ChunkT_contra = TypeVar("ChunkT_contra", bound=_Chunk, contravariant=True)
 
 
 class _Outcome(Protocol):
@@ -57,7 +62,7 @@ class RunResult(Generic[OutcomeT]):
     """What a run of many chunks gave: review and generate each add what they read from
     the answers (findings, patches)."""
 
-    plan: Plan
+    plan: Plan | Draft  # a review's chunk texts are rendered from the diff as they are sent
     outcomes: tuple[OutcomeT, ...]
     attempts: tuple[Attempt, ...]
     gate: GateResult
@@ -87,37 +92,44 @@ def run_status(outcomes: Sequence[_Outcome], *, cancelled: bool = False) -> RunS
     return "partial" if done else "failed"
 
 
-class _Unrouted(Protocol[OutcomeT_co]):
+class _Unrouted(Protocol[ChunkT_contra, OutcomeT_co]):
     """An outcome for a chunk no provider answered (each command's ChunkOutcome class)."""
 
     def __call__(
-        self, chunk: Chunk, status: Literal["skipped", "failed"], *, reason: str
+        self, chunk: ChunkT_contra, status: Literal["skipped", "failed"], *, reason: str
     ) -> OutcomeT_co: ...
 
 
 async def route_chunks(
-    chunks: Sequence[Chunk],
-    ask: Callable[[Chunk], Awaitable[OutcomeT]],
-    unrouted: _Unrouted[OutcomeT],
+    chunks: Sequence[ChunkT],
+    ask: Callable[[ChunkT], Awaitable[OutcomeT]],
+    unrouted: _Unrouted[ChunkT, OutcomeT],
     cancel: Cancellation,
     done: Callable[[OutcomeT], None] | None = None,
+    window: int | None = None,
 ) -> tuple[list[OutcomeT], str | None]:
     """Every chunk concurrently (the router queues per provider); the outcomes in chunk
     order and why the run stopped early, if it did.
+
+    With `window`, at most that many chunks are asked at once, in chunk order: a chunk's
+    request (its prompt, a copy of its diff text) is built only when it is asked, so a large
+    diff never holds every prompt at once. A chunk waiting for its turn has not started.
 
     A shared budget or the deadline running out stops the chunks that have not started, and
     a ledger the policy requires failing stops them all (no call without it); they are
     reported as not routed. Cancellation cancels the chunks still running (the router
     releases their holds) and keeps what was answered."""
     stop: list[str] = []
+    turns = asyncio.Semaphore(window if window is not None else max(len(chunks), 1))
 
-    async def one(chunk: Chunk) -> OutcomeT:
-        outcome = await attempt(chunk)
+    async def one(chunk: ChunkT) -> OutcomeT:
+        async with turns:
+            outcome = await attempt(chunk)
         if done is not None:
             done(outcome)
         return outcome
 
-    async def attempt(chunk: Chunk) -> OutcomeT:
+    async def attempt(chunk: ChunkT) -> OutcomeT:
         if stop:
             return unrouted(chunk, "skipped", reason=stop[0])
         try:

@@ -14,6 +14,7 @@ from ci_orch.config.policy import Policy
 from ci_orch.context.model import PipelineContext
 from ci_orch.gate.model import Finding, GateResult
 from ci_orch.plan.model import Plan
+from ci_orch.plan.planner import Draft
 from ci_orch.report.cost import cost_section
 from ci_orch.report.model import (
     Call,
@@ -37,7 +38,7 @@ DETAIL_CHARS = 200
 def build_report(
     *,
     context: PipelineContext,
-    plan: Plan | None,
+    plan: Plan | Draft | None,
     added_lines_sent: int,
     attempts: Sequence[Attempt],
     findings: Sequence[ReviewFinding],
@@ -97,7 +98,7 @@ def context_of(ctx: PipelineContext) -> RunContext:
     )
 
 
-def coverage_of(plan: Plan | None, added_lines_sent: int) -> Coverage:
+def coverage_of(plan: Plan | Draft | None, added_lines_sent: int) -> Coverage:
     if plan is None:
         return Coverage(added_lines_total=0, added_lines_planned=0, added_lines_sent=0)
     return Coverage(

@@ -7,6 +7,7 @@ from typing import Literal
 
 from ci_orch.egress.filter import Egress
 from ci_orch.plan.model import Chunk
+from ci_orch.plan.planner import DraftChunk
 from ci_orch.providers.interface import ProviderRequest, ProviderResponse
 from ci_orch.review.findings import ChunkReview, UnreadableFindings, parse_review
 from ci_orch.review.prompts import repair_request
@@ -17,7 +18,7 @@ ChunkStatus = Literal["ok", "failed", "skipped"]
 
 @dataclass(frozen=True, slots=True)
 class ChunkOutcome:
-    chunk: Chunk
+    chunk: Chunk | DraftChunk  # a review's outcomes hold where the text came from, not the text
     status: ChunkStatus
     review: ChunkReview | None = None
     provider: str | None = None
@@ -30,14 +31,20 @@ def _read(response: ProviderResponse) -> ChunkReview:
 
 
 async def review_chunk(
-    router: Router, chunk: Chunk, request: ProviderRequest, egress: Egress | None = None
+    router: Router,
+    chunk: Chunk | DraftChunk,
+    request: ProviderRequest,
+    egress: Egress | None = None,
+    *,
+    redactions: int,
 ) -> ChunkOutcome:
-    """Findings for `chunk`; routing errors other than "this chunk failed" propagate."""
+    """Findings for `chunk` (`redactions`: placeholders in its text); routing errors other
+    than "this chunk failed" propagate."""
     routed = RoutedRequest(
         request=request,
         task="review",
         paths=chunk.files,
-        redactions=chunk.text.count("<redacted:"),
+        redactions=redactions,
         input_tokens=request.input_tokens_estimate,
         chunk_id=chunk.id,
     )

@@ -25,8 +25,7 @@ from ci_orch.gate import (
 from ci_orch.gate.output import OutputScreen, WithheldOutput, with_withheld
 from ci_orch.ledger.interface import Ledger
 from ci_orch.plan.estimate import smallest_target
-from ci_orch.plan.model import Chunk, Plan
-from ci_orch.plan.planner import Target, plan_review
+from ci_orch.plan.planner import Draft, DraftChunk, Target, draft_plan
 from ci_orch.providers.interface import Provider
 from ci_orch.review.chunks import ChunkOutcome, review_chunk
 from ci_orch.review.increment import Touched, narrow
@@ -79,7 +78,7 @@ async def run_review(
     if touched is not None:
         redacted = narrow(redacted, touched, context=config.review.chunking.context_lines)
         sent = redacted.line_map()
-    plan = plan_review(
+    plan = draft_plan(
         redacted,
         review_target(config),
         paths=config.review.paths,
@@ -92,7 +91,7 @@ async def run_review(
     max_out = max((p.config.max_output_tokens for p in providers.values()), default=1)
     try:
         outcomes, notes = await _route_all(
-            router, plan, sendable, settings, max_out, progress, cancel, egress
+            router, plan, sendable, settings, max_out, progress, cancel, egress, providers
         )
     finally:
         progress.close()
@@ -124,31 +123,45 @@ async def run_review(
 
 async def _route_all(
     router: Router,
-    plan: Plan,
+    plan: Draft,
     changes: Changes,
     settings: PromptSettings,
     max_out: int,
     progress: Progress,
     cancel: Cancellation,
     egress: Egress,
+    providers: Mapping[str, Provider],
 ) -> tuple[list[ChunkOutcome], list[str]]:
     ctx = changes.context
 
-    async def ask(chunk: Chunk) -> ChunkOutcome:
+    async def ask(chunk: DraftChunk) -> ChunkOutcome:
+        # Rendered from the diff on its turn and dropped once answered: the run holds the
+        # texts of the chunks in flight, not of the whole diff.
+        text = chunk.text
         request = review_request(
-            chunk.text,
+            text,
             title=ctx.title,
             body=ctx.body,
             settings=settings,
             max_output_tokens=max_out,
             egress=egress,
         )
-        return await review_chunk(router, chunk, request, egress)
+        redactions = text.count("<redacted:")
+        del text
+        return await review_chunk(router, chunk, request, egress, redactions=redactions)
 
     outcomes, stopped = await route_chunks(
-        plan.chunks, ask, ChunkOutcome, cancel, done=progress.chunk_done
+        plan.chunks, ask, ChunkOutcome, cancel, done=progress.chunk_done,
+        window=_window(providers),
     )
     return outcomes, [stopped] if stopped else []
+
+
+def _window(providers: Mapping[str, Provider]) -> int:
+    """Chunks asked at once: as many as all providers together may have in flight. Building
+    a request is quick next to a call, so a later chunk waits for a slot without its prompt
+    rather than with it: a large diff never holds every prompt at once."""
+    return sum(p.config.max_concurrency for p in providers.values()) or 1
 
 
 def _suggestions(placed: list[PlacedFinding]) -> list[ScanText]:

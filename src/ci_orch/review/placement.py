@@ -113,6 +113,10 @@ def merge_findings(
     that means something; a different problem on the same code gets a numbered fingerprint.
     Returns the kept findings, most severe first, and how many were left out by `cap`.
     """
+    # Only the files a finding names: maps of every line of a large diff would cost more
+    # memory than the rest of the run, and a run with no finding needs none.
+    named = {finding.path for _, finding in reported}
+    diff = Diff(tuple(f for f in diff.files if f.path in named))
     lines = diff.line_map()
     code = line_texts(diff)
     groups: dict[str, list[PlacedFinding]] = {}

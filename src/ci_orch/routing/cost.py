@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from ci_orch.config.providers import ProviderConfig
-from ci_orch.plan.tokens import tokenizer_for
+from ci_orch.plan.tokens import Tokenizer, tokenizer_for
 from ci_orch.providers.interface import ProviderRequest, Usage
 
 # Chat framing per message and per reply (OpenAI cookbook, "How to count tokens").
@@ -32,10 +32,7 @@ class TokenCounter:
 
     def estimate(self) -> int:
         """A provider-neutral size (o200k) for classification."""
-        if "estimate" not in self._seen:
-            n = sum(map(tokenizer_for("openai", "gpt-4o").count, self._texts))
-            self._seen["estimate"] = n + _PER_MESSAGE * len(self._texts) + _PER_REPLY
-        return max(self._seen["estimate"], self._floor)
+        return max(self._counted(tokenizer_for("openai", "gpt-4o")), self._floor)
 
     def use_vendor_counts(self, counts: dict[str, int]) -> None:
         """Counts the vendors gave themselves (provider id -> tokens): these win over ours."""
@@ -47,11 +44,15 @@ class TokenCounter:
     def count(self, config: ProviderConfig) -> int:
         if config.id in self._vendor:
             return max(self._vendor[config.id], self._floor)
-        tokenizer = tokenizer_for(config.type, config.model)
+        return max(self._counted(tokenizer_for(config.type, config.model)), self._floor)
+
+    def _counted(self, tokenizer: Tokenizer) -> int:
+        # Once per tokenizer: the neutral estimate is an OpenAI provider's own count, and a
+        # large prompt costs a tenth of a second and a list of every token to count.
         if tokenizer.name not in self._seen:
             n = sum(map(tokenizer.count, self._texts))
             self._seen[tokenizer.name] = n + _PER_MESSAGE * len(self._texts) + _PER_REPLY
-        return max(self._seen[tokenizer.name], self._floor)
+        return self._seen[tokenizer.name]
 
 
 def worst_case_usd(config: ProviderConfig, input_tokens: int, max_output_tokens: int) -> float:
