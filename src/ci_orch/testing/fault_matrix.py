@@ -140,7 +140,8 @@ def write_diff(path: Path) -> Path:
     return path
 
 
-def _config(primary: ProviderServer, backup: ProviderServer, fault: str, mode: str) -> Config:
+def _config(primary: ProviderServer, backup: ProviderServer, fault: str, mode: str,
+            day_cap: float = DAY_CAP_USD) -> Config:
     script, _ = FAULTS[fault]
     primary_url = primary.url_for("anthropic") if script is not None else "http://127.0.0.1:9"
     common: dict[str, Any] = {
@@ -160,8 +161,8 @@ def _config(primary: ProviderServer, backup: ProviderServer, fault: str, mode: s
     return Config(
         team="matrix",
         providers=tuple(providers),
-        policy=Policy(max_cost_per_run=RUN_CAP_USD, max_cost_per_day=DAY_CAP_USD,
-                      org_max_cost_per_day=DAY_CAP_USD, max_cost_per_request=0.05),
+        policy=Policy(max_cost_per_run=RUN_CAP_USD, max_cost_per_day=day_cap,
+                      org_max_cost_per_day=day_cap, max_cost_per_request=0.05),
         routing=RoutingConfig(
             fallback=tuple(p.id for p in providers),
             deadline_s=DEADLINE_S, backoff_base_s=0.05, backoff_cap_s=0.2, cache=False,
@@ -228,7 +229,11 @@ async def run_row(
     with ProviderServer({}) as primary, ProviderServer({}) as backup:
         primary.load({"models": {"faulty-model": script or {}}})
         backup.load({"models": {"live-model": {"json": GOOD}}})
-        config = _config(primary, backup, fault, mode)
+        # A warm row is two runs on one ledger: the day caps hold room for both, so the
+        # second is not starved by the first's spend (that would test the caps, not the
+        # stored breaker).
+        day_cap = _day_cap(start)
+        config = _config(primary, backup, fault, mode, day_cap)
         ledger = FallbackLedger(_shared(ledger_kind, tmp, redis))
         try:
             earlier = await _review(config, ledger, tmp) if start == "warm" else None
@@ -239,6 +244,10 @@ async def run_row(
         notes = (*run.result.notes, *ledger.notes())
         return _row(fault, mode, ledger_kind, start, (primary, backup), run, earlier,
                     _primary_calls(primary, run) - before, notes)
+
+
+def _day_cap(start: str) -> float:
+    return 2 * DAY_CAP_USD if start == "warm" else DAY_CAP_USD
 
 
 def _primary_calls(primary: ProviderServer, run: _Run | None) -> int:
@@ -265,7 +274,7 @@ def _row(
         billed_usd=_billed(*servers),
         recorded_usd=recorded,
         # Two runs share the day caps; one run alone also has its run cap.
-        cap_usd=DAY_CAP_USD if earlier is not None else min(RUN_CAP_USD, DAY_CAP_USD),
+        cap_usd=_day_cap(start) if earlier is not None else min(RUN_CAP_USD, DAY_CAP_USD),
         holds_left_usd=max(recorded - settled, 0.0),
         chunks_ok=sum(1 for o in run.result.outcomes if o.status == "ok"),
         status=run.result.status,
