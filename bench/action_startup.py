@@ -162,10 +162,11 @@ def main() -> None:
     for label, mb in (("venv (non-editable install, pip/setuptools removed)", venv_mb),
                       ("tokenizer files baked in", tok_mb), (f"git without perl ({how})", git),
                       ("python:3.11-slim-bookworm (assumed)", BASE_MB),
-                      ("image estimate (goal: under 200 MB)", total)):
+                      ("image estimate (the image itself: bench/image_build.sh)", total)):
         print(f"{label + ':':<56}{mb:7.1f} MB")
-    figure("image: size estimate (venv, tokenizer, git, base)", total, "MB", "< 200 MB",
-           total < 200)
+    # Context only: a venv from pyproject on an assumed base. The image's own size (built
+    # from the lock, byte-code trimmed) is measured by bench/image_build.sh against < 200 MB.
+    figure("image: size estimate from a plain venv (not the image)", total, "MB", "-", None)
     startup(str(args.venv / "bin" / "ci-orch"), args.runs)
 
 
