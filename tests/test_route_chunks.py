@@ -7,11 +7,13 @@ import asyncio
 import signal
 
 from ci_orch.cancel import Cancellation
+from ci_orch.gate import GateResult, Redactions
+from ci_orch.gate.model import Scanned
 from ci_orch.ledger import LedgerUnavailable
-from ci_orch.plan.model import Chunk
+from ci_orch.plan.model import Chunk, Plan
 from ci_orch.review.chunks import ChunkOutcome
 from ci_orch.routing import BudgetExhausted
-from ci_orch.runstatus import LEDGER_LOST, route_chunks, run_status
+from ci_orch.runstatus import LEDGER_LOST, RunResult, route_chunks, run_status
 
 CHUNKS = [Chunk(id=f"c{i}", tokens=1, text=f"+x{i}", files=(f"f{i}.py",),
                 added_lines=((f"f{i}.py", 1),)) for i in range(4)]
@@ -71,6 +73,17 @@ def test_a_required_ledger_lost_fails_the_chunk_and_stops_the_rest() -> None:
     assert outcomes[0].status == "failed"
     assert stopped is not None and stopped.startswith(LEDGER_LOST)
     assert all(o.reason.startswith(LEDGER_LOST) for o in outcomes if o.status != "ok")
+    assert _result(outcomes).ledger_lost  # what the verdict reads: a required ledger failed
+    assert not _result([_ok(c) for c in CHUNKS]).ledger_lost
+
+
+def _result(outcomes: list[ChunkOutcome]) -> RunResult[ChunkOutcome]:
+    plan = Plan(model="m", budget_tokens=1000, tokenizer="o200k_base", tokenizer_exact=True,
+                added_lines_total=4, added_lines_planned=4, chunks=tuple(CHUNKS),
+                skipped_files=())
+    gate = GateResult(verdict="pass", findings=(), scanned=Scanned(), elapsed_s=0.0)
+    return RunResult(plan=plan, outcomes=tuple(outcomes), attempts=(), gate=gate,
+                     redactions=Redactions({}), status=run_status(outcomes))
 
 
 def test_cancellation_keeps_what_was_answered() -> None:

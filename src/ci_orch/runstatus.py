@@ -69,7 +69,6 @@ class RunResult(Generic[OutcomeT]):
     redactions: Redactions
     status: RunStatus
     notes: tuple[str, ...] = ()
-    ledger_lost: bool = False  # the shared ledger failed and the policy requires it
 
     @property
     def added_lines_sent(self) -> int:
@@ -79,6 +78,11 @@ class RunResult(Generic[OutcomeT]):
     @property
     def repairs(self) -> int:
         return sum(o.repairs for o in self.outcomes)
+
+    @property
+    def ledger_lost(self) -> bool:
+        """The shared ledger failed and the policy requires it: `route_chunks` said so."""
+        return any(o.reason.startswith(LEDGER_LOST) for o in self.outcomes)
 
 
 def run_status(outcomes: Sequence[_Outcome], *, cancelled: bool = False) -> RunStatus:

@@ -30,7 +30,7 @@ from ci_orch.plan.model import Chunk
 from ci_orch.plan.planner import Target, chunk_budget, plan_review
 from ci_orch.providers.interface import Provider
 from ci_orch.routing import AttemptObserver, Router
-from ci_orch.runstatus import LEDGER_LOST, route_chunks, run_status
+from ci_orch.runstatus import route_chunks, run_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,6 @@ async def run_generate(
         redactions=redactor.redactions(),
         status=run_status(outcomes, cancelled=cancel.requested),
         notes=(*notes, *router.notes()),
-        ledger_lost=any(o.reason.startswith(LEDGER_LOST) for o in outcomes),
     )
 
 

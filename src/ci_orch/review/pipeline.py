@@ -36,7 +36,7 @@ from ci_orch.routing import (
     AttemptObserver,
     Router,
 )
-from ci_orch.runstatus import LEDGER_LOST, RunResult, route_chunks, run_status
+from ci_orch.runstatus import RunResult, route_chunks, run_status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,7 +117,6 @@ async def run_review(
         redactions=redactor.redactions(),
         status=run_status(outcomes, cancelled=cancel.requested),
         notes=(*notes, *router.notes()),
-        ledger_lost=any(o.reason.startswith(LEDGER_LOST) for o in outcomes),
     )
 
 
