@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,6 +26,7 @@ from ci_orch.ledger import (
     open_ledger,
 )
 from ci_orch.ledger.scopes import utc_day
+from ci_orch.ledger.sqlite import SqliteLedger
 from tests.test_ledger_redis_support import redis_url  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,6 +198,21 @@ async def test_four_processes_sharing_a_ledger_never_overspend(ledger_url: str) 
     led = open_ledger(ledger_url)
     assert (await led.used([scope]))[scope] == pytest.approx(0.98)
     await led.aclose()
+
+
+async def test_opening_waits_for_another_job_writing_the_file(tmp_path: Path) -> None:
+    # Another job is mid-write on a ledger file still in rollback-journal mode: SQLite
+    # refuses the switch to WAL at once, without its busy timeout, so opening must wait.
+    path = tmp_path / "ledger.sqlite"
+    peer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    peer.execute("CREATE TABLE spend (scope TEXT PRIMARY KEY, committed INTEGER NOT NULL,"
+                 " expires REAL NOT NULL)")
+    peer.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, peer.execute, ("COMMIT",)).start()
+    led = SqliteLedger(path)
+    assert (await led.used(["org:a"]))["org:a"] == 0
+    await led.aclose()
+    peer.close()
 
 
 def test_open_ledger_rejects_unknown_urls() -> None:

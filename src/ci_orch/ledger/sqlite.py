@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sqlite3
 import threading
 import time
@@ -48,6 +49,24 @@ CREATE INDEX IF NOT EXISTS calls_ts ON calls (ts);
 # (the audit trail's `calls` came later) adds it and leaves the rest as it was.
 
 
+def _enter_wal(db: sqlite3.Connection, *, deadline: float) -> None:
+    """Switch the file to WAL, waiting out other processes that are opening it too.
+
+    A journal-mode change needs the exclusive lock, and SQLite answers "database is
+    locked" at once, without the busy timeout, when another connection holds a shared
+    lock it would have to wait on (deadlock avoidance). So several jobs opening a new
+    ledger together retry here instead of failing the run.
+    """
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(random.uniform(0.01, 0.05))  # noqa: S311  (jitter, not a secret)
+
+
 class SqliteLedger(Ledger):
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
@@ -59,7 +78,7 @@ class SqliteLedger(Ledger):
             self._db = sqlite3.connect(
                 str(path), timeout=30, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _enter_wal(self._db, deadline=time.monotonic() + 30)
             self._db.execute("PRAGMA synchronous=NORMAL")
             # In one IMMEDIATE transaction: processes opening a new file at once queue on
             # the write lock (busy timeout) instead of racing each other's CREATEs.
