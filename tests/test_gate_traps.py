@@ -49,7 +49,8 @@ def test_detect_secrets_rules_are_every_pattern_of_their_plugins() -> None:
 def test_detect_secrets_is_imported_only_by_a_text_that_wakes_its_rules() -> None:
     code = (
         "import sys\nfrom ci_orch.gate.redact import Redactor\n"
-        "redactor = Redactor()\nredactor.redact('password = 1\\nkey: value\\n')\n"
+        "redactor = Redactor()\n"
+        "redactor.redact('password = 1\\nkey: value\\n# William: cost of libm, cos(x)\\n')\n"
         "print('detect_secrets' in sys.modules)\n"
         "redactor.redact('softlayer_api_key = 1')\nprint('detect_secrets' in sys.modules)\n"
     )

@@ -20,13 +20,25 @@ from collections.abc import Callable
 
 from ci_orch.gate.secrets.rule import SecretRule
 
+
+def _name_then(stem: str, *words: str) -> tuple[str, ...]:
+    """`stem` glued to one of `words` as the plugins' assignment patterns glue them (nothing,
+    `_` or `-` between): a bare "iam", "cos" or "ibm" is in "William", "cost" and "libm",
+    and waking a rule there imports detect-secrets for nothing."""
+    return tuple(f"{stem}{sep}{word}" for sep in ("", "_", "-") for word in words)
+
+
+_IAM_WORDS = ("api", "key", "pwd", "pass", "token")  # its secret keywords, "password" included
+
 # (plugin module in detect_secrets.plugins, class, how many regexes its `denylist` holds,
 #  our rule id, the words one of which must occur for it to run). The counts are those of
 # detect-secrets 1.5.0; a test checks them against the installed plugins.
 PLUGINS: tuple[tuple[str, str, int, str, tuple[str, ...]], ...] = (
     ("cloudant", "CloudantDetector", 4, "cloudant-credential", ("cloudant",)),
-    ("ibm_cloud_iam", "IbmCloudIamDetector", 1, "ibm-cloud-iam-key", ("iam",)),
-    ("ibm_cos_hmac", "IbmCosHmacDetector", 1, "ibm-cos-hmac-key", ("cos",)),
+    ("ibm_cloud_iam", "IbmCloudIamDetector", 1, "ibm-cloud-iam-key",
+     _name_then("ibm", "cloud", "iam", *_IAM_WORDS) + _name_then("iam", *_IAM_WORDS)),
+    ("ibm_cos_hmac", "IbmCosHmacDetector", 1, "ibm-cos-hmac-key",
+     _name_then("cos", "hmac", "secret")),
     ("softlayer", "SoftlayerDetector", 2, "softlayer-api-key", ("softlayer",)),
 )
 
