@@ -459,6 +459,18 @@ def test_first_load_writes_the_fast_form_and_later_loads_count_the_same(
         get_encoding.cache_clear()
 
 
+def test_counting_matches_tiktoken_also_on_a_lone_surrogate() -> None:
+    import tiktoken
+
+    from ci_orch.plan.tokens import get_encoding
+
+    ours = get_encoding("o200k_base")
+    theirs = tiktoken.get_encoding("o200k_base")
+    # A diff read with surrogateescape can hold one; tiktoken's Rust side cannot take it.
+    for text in ["def f(x):\n    return x + 1\n", "bad byte: \udc80 here", ""]:
+        assert ours.encode_ordinary(text) == theirs.encode_ordinary(text)
+
+
 def test_a_read_only_cache_only_makes_loading_slower(tmp_path: Path) -> None:
     from tiktoken_ext.openai_public import ENCODING_CONSTRUCTORS  # type: ignore[import-untyped]
 

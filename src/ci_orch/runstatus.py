@@ -31,7 +31,7 @@ RunStatus = Literal["complete", "partial", "failed", "cancelled", "skipped"]
 
 class _Chunk(Protocol):
     @property
-    def added_lines(self) -> tuple[tuple[str, int], ...]: ...
+    def added_count(self) -> int: ...
 
 
 ChunkT = TypeVar("ChunkT", bound=_Chunk)
@@ -73,7 +73,7 @@ class RunResult(Generic[OutcomeT]):
     @property
     def added_lines_sent(self) -> int:
         """Added lines in chunks that a provider answered."""
-        return sum(len(o.chunk.added_lines) for o in self.outcomes if o.status == "ok")
+        return sum(o.chunk.added_count for o in self.outcomes if o.status == "ok")
 
     @property
     def repairs(self) -> int:
@@ -193,7 +193,7 @@ def why_not_complete(r: RunResult[OutcomeT]) -> str:
     missed = [o for o in r.outcomes if o.status != "ok"]
     cause = _cause([o.reason for o in missed], r.attempts)
     if r.status == "partial":
-        total = r.added_lines_sent + sum(len(o.chunk.added_lines) for o in missed)
+        total = r.added_lines_sent + sum(o.chunk.added_count for o in missed)
         return f"{cause}; {r.added_lines_sent} of {total} added lines reviewed"
     return cause
 

@@ -72,7 +72,7 @@ def as_text(view: PlanView) -> str:
     ]
     for c in plan.chunks:
         first = c.files[0] if c.files else ""
-        lines.append(f"{c.id:<7}{len(c.files):>6}{len(c.added_lines):>8}{c.tokens:>9}  {first}")
+        lines.append(f"{c.id:<7}{len(c.files):>6}{c.added_count:>8}{c.tokens:>9}  {first}")
     if plan.skipped_files:
         lines += ["", "Skipped files:"]
         lines += [f"  {s.path}: {s.reason}" for s in plan.skipped_files]

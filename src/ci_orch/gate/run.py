@@ -4,6 +4,7 @@ markers and the baseline accept; decide each of the rest (gate.verdict)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -58,6 +59,12 @@ def texts_from_diff(diff: Diff) -> Iterator[ScanText]:
         )
 
 
+# Added lines are scanned this many bytes at a time: a 50 MB diff never holds all its texts
+# (each file's added and visible lines) at once, and a batch is still big enough for
+# bandit to share it out between processes.
+BATCH_BYTES = 4_000_000
+
+
 def run_gate(
     diff: Diff,
     config: GateConfig,
@@ -72,14 +79,20 @@ def run_gate(
     started = time.perf_counter()
     engine = SecretEngine.from_config(config.secrets)
     scanner = scanner or build_scanner(config, engine)
-    texts = list(texts_from_diff(diff)) if config.scan_added_lines else []
+    redactor = Redactor(engine)
+    texts = texts_from_diff(diff) if config.scan_added_lines else iter(())
     outputs = [dataclasses.replace(t, origin="model") for t in model_outputs]
-    found = scanner.scan([*texts, *outputs])
+    inline: list[Finding] = []
+    rest: list[Finding] = []
+    scanned = Scanned(model_outputs=len(outputs))
+    for batch in itertools.chain(_batches(texts, BATCH_BYTES), [outputs]):
+        suppressed_here, kept_here = _inline(_masked(scanner.scan(batch), redactor), batch)
+        inline += suppressed_here
+        rest += kept_here
+        scanned = _scanned(scanned, [t for t in batch if t.origin == "added"])
     if config.secrets.enabled and config.scan_added_lines:
-        found.extend(path_findings(diff, engine))
-    findings = _masked(found, Redactor(engine))
+        rest += path_findings(diff, engine)  # a path has no line a marker could be on
     accepted = load_baseline(Path(config.baseline)) if baseline is None else baseline
-    inline, rest = _inline(findings, [*texts, *outputs])
     kept, by_baseline = split(rest, accepted)
     suppressed = [*inline, *(dataclasses.replace(f, context="suppressed: baseline")
                              for f in by_baseline)]
@@ -88,11 +101,25 @@ def run_gate(
     return GateResult(
         verdict="block" if blocking else "pass",
         findings=tuple(kept), blocking=tuple(blocking), suppressed=tuple(suppressed),
-        scanned=_scanned(texts, outputs),
+        scanned=scanned,
         elapsed_s=round(time.perf_counter() - started, 4),
         baseline_change=baseline_change(diff, config.baseline),
         blocked_outputs=tuple(sorted({f.label for f in blocking if f.origin == "model"})),
     )
+
+
+def _batches(texts: Iterator[ScanText], size: int) -> Iterator[list[ScanText]]:
+    """`texts` in lists of about `size` bytes of added text (a bigger text alone)."""
+    batch: list[ScanText] = []
+    held = 0
+    for text in texts:
+        batch.append(text)
+        held += len(text.text)
+        if held >= size:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
 
 
 def _decided(finding: Finding, config: GateConfig) -> Finding:
@@ -129,9 +156,10 @@ def _masked(findings: list[Finding], redactor: Redactor) -> list[Finding]:
     ]
 
 
-def _scanned(texts: list[ScanText], outputs: list[ScanText]) -> Scanned:
-    return Scanned(
-        files=len(texts), added_lines=sum(len(t.lines) for t in texts),
-        bytes=sum(len(t.text.encode("utf-8", "replace")) + 1 for t in texts),
-        model_outputs=len(outputs),
+def _scanned(before: Scanned, texts: list[ScanText]) -> Scanned:
+    return dataclasses.replace(
+        before,
+        files=before.files + len(texts),
+        added_lines=before.added_lines + sum(len(t.lines) for t in texts),
+        bytes=before.bytes + sum(len(t.text.encode("utf-8", "replace")) + 1 for t in texts),
     )

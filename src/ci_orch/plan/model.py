@@ -30,6 +30,10 @@ class Chunk(_Out):
         description="[path, new-side line] of every added line this chunk owns"
     )
 
+    @property
+    def added_count(self) -> int:
+        return len(self.added_lines)
+
 
 class Plan(_Out):
     model: str

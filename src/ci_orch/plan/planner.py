@@ -51,12 +51,16 @@ class DraftChunk:
     id: str
     tokens: int
     files: tuple[str, ...]
-    added_lines: tuple[tuple[str, int], ...]
+    added_count: int
     pieces: tuple[Piece, ...]
 
     @property
     def text(self) -> str:
         return "".join(p.text for p in self.pieces)
+
+    @property
+    def added_lines(self) -> tuple[tuple[str, int], ...]:
+        return tuple(a for p in self.pieces for a in p.added())
 
     def render(self) -> Chunk:
         # Built from checked parts: validating 400,000 line pairs again would copy them all.
@@ -160,7 +164,7 @@ def draft_plan(
         tokenizer=tok.name,
         tokenizer_exact=tok.exact,
         added_lines_total=sum(f.added_count for f in selection.files if f.path in included),
-        added_lines_planned=sum(len(c.added_lines) for c in chunks),
+        added_lines_planned=sum(c.added_count for c in chunks),
         chunks=tuple(chunks),
         skipped_files=tuple(skipped),
     )
@@ -214,7 +218,7 @@ def _number(bins: list[list[Piece]], tok: Tokenizer) -> list[DraftChunk]:
             id=f"c{i:03d}",
             tokens=tok.pad(sum(p.raw_tokens for p in b)),
             files=tuple(dict.fromkeys(p.path for p in b)),
-            added_lines=tuple(a for p in b for a in p.added),
+            added_count=sum(p.added_count for p in b),
             pieces=tuple(b),
         )
         for i, b in enumerate(bins, 1)

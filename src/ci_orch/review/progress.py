@@ -31,7 +31,7 @@ class Silent:
 
 
 def describe(outcome: ChunkOutcome) -> str:
-    lines = len(outcome.chunk.added_lines)
+    lines = outcome.chunk.added_count
     if outcome.status == "ok" and outcome.review is not None:
         found = len(outcome.review.findings)
         return f"{outcome.chunk.id} ok via {outcome.provider}: {lines} lines, {found} finding(s)"
