@@ -299,3 +299,28 @@ def test_generated_bundles_are_not_scanned_for_unsafe_code_but_for_secrets() -> 
 ])
 def test_path_kinds(path: str, kind: str) -> None:
     assert path_kind(path) == kind
+
+
+def test_scanning_in_batches_finds_and_suppresses_what_one_batch_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A big diff is scanned a few MB at a time; here every file is its own batch.
+    files = [
+        _diff([f't = "{KEY}"'], "app/one.py"),
+        _diff(["import os", "os.system(input())  # nosec B605"], "app/two.py"),
+        _diff([f'k = "{KEY}"  # ci-orch: ignore[github-token] rotated'], "app/three.py"),
+        _diff(["eval(input())"], "app/four.py"),
+    ]
+    diff = parse_diff("".join(files))
+    outputs = [ScanText("app/four.py", "import os\nos.system(input())", label="s1")]
+
+    def gate() -> GateResult:
+        return run_gate(diff, GateConfig(), model_outputs=outputs, baseline=frozenset())
+
+    whole = gate()
+    monkeypatch.setattr("ci_orch.gate.run.BATCH_BYTES", 1)
+    batched = gate()
+    assert whole.scanned.files == 4 and whole.findings and whole.suppressed
+    assert sorted(batched.findings, key=str) == sorted(whole.findings, key=str)
+    assert sorted(batched.suppressed, key=str) == sorted(whole.suppressed, key=str)
+    assert (batched.scanned, batched.verdict) == (whole.scanned, whole.verdict)
