@@ -9,6 +9,7 @@ line boundaries: see planner.py).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -52,10 +53,10 @@ class Cut:
         head = hunk_header(lines, self.hunk.section, label)
         return [head, *(render_line(ln, as_context=True) for ln in lines[: self.lead])]
 
-    def owned(self) -> list[int]:
+    def owned(self) -> array[int]:
         """New-side numbers of the added lines this cut owns (not its overlap lines)."""
         lines = self.hunk.lines[self.begin + self.lead : self.end]
-        return [ln.new_no for ln in lines if ln.kind == "added" and ln.new_no]
+        return array("I", [ln.new_no for ln in lines if ln.kind == "added" and ln.new_no])
 
     def render(self, rendered: list[str] | None = None) -> str:
         """The text; `rendered` holds the hunk's lines already rendered, when there are."""
@@ -74,16 +75,21 @@ class Piece:
     header: str
     cuts: tuple[Cut, ...]
     raw_tokens: int
-    added_count: int
+    # New-side numbers of the added lines the piece owns, 4 bytes each: held as
+    # (path, line) pairs for every line of a 50 MB diff, they were a tenth of a review's memory.
+    owned: array[int]
 
     @property
     def text(self) -> str:
         return self.header + "".join(c.render() for c in self.cuts)
 
+    @property
+    def added_count(self) -> int:
+        return len(self.owned)
+
     def added(self) -> list[tuple[str, int]]:
-        """[path, new-side line] of each added line the piece owns, from its cuts when asked:
-        held for every line of a 50 MB diff, these pairs were a tenth of a review's memory."""
-        return [(self.path, no) for cut in self.cuts for no in cut.owned()]
+        """[path, new-side line] of each added line the piece owns."""
+        return [(self.path, no) for no in self.owned]
 
 
 class LineTooLong(Exception):
@@ -96,7 +102,7 @@ class _Segment:
     text: str  # held while its file is cut, then let go: the piece keeps `cut`
     raw_tokens: int | None  # None until counted; `bound` caps it
     bound: int
-    added_count: int
+    owned: array[int]
     order: tuple[int, int]
 
     @property
@@ -169,8 +175,17 @@ def _piece(
         header=header,
         cuts=tuple(s.cut for s in segs),
         raw_tokens=header_cost + body_cost,
-        added_count=sum(s.added_count for s in segs),
+        owned=_joined([s.owned for s in segs]),
     )
+
+
+def _joined(parts: list[array[int]]) -> array[int]:
+    if len(parts) == 1:
+        return parts[0]
+    out = array("I")
+    for part in parts:
+        out.extend(part)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +207,7 @@ class _HunkLines:
         # Counted line by line once the hunk's lines are (the sum is exact: see planner.py).
         tokens = self._cost(cut) if self.costs else None
         bound = byte_bound(text) if tokens is None else tokens
-        return _Segment(cut, text, tokens, bound, len(cut.owned()), (self.index, part))
+        return _Segment(cut, text, tokens, bound, cut.owned(), (self.index, part))
 
     def _cost(self, cut: Cut) -> int:
         owned = self.costs[cut.begin + cut.lead : cut.end]
