@@ -462,13 +462,33 @@ def test_first_load_writes_the_fast_form_and_later_loads_count_the_same(
 def test_counting_matches_tiktoken_also_on_a_lone_surrogate() -> None:
     import tiktoken
 
-    from ci_orch.plan.tokens import get_encoding
+    from ci_orch.plan.tokens import _seed_cache, get_encoding
 
+    _seed_cache("o200k_base")  # tiktoken's own loader reads the packaged file, offline
     ours = get_encoding("o200k_base")
     theirs = tiktoken.get_encoding("o200k_base")
     # A diff read with surrogateescape can hold one; tiktoken's Rust side cannot take it.
     for text in ["def f(x):\n    return x + 1\n", "bad byte: \udc80 here", ""]:
         assert ours.encode_ordinary(text) == theirs.encode_ordinary(text)
+
+
+def test_a_tiktoken_without_its_rust_attribute_still_counts() -> None:
+    import tiktoken
+
+    from ci_orch.plan.tokens import _Counter, _seed_cache
+
+    _seed_cache("cl100k_base")
+
+    class Wrapped:  # the public API only, as a later tiktoken might expose it
+        def __init__(self) -> None:
+            self.inner = tiktoken.get_encoding("cl100k_base")
+
+        def encode_ordinary(self, text: str) -> list[int]:
+            return self.inner.encode_ordinary(text)
+
+    wrapped = Wrapped()
+    counter = _Counter(wrapped)  # type: ignore[arg-type]
+    assert counter.encode_ordinary("hello world") == wrapped.encode_ordinary("hello world")
 
 
 def test_a_read_only_cache_only_makes_loading_slower(tmp_path: Path) -> None:

@@ -110,7 +110,9 @@ class _Counter:
     """
 
     def __init__(self, encoding: tiktoken.Encoding) -> None:
-        self._core: Encoding = encoding._core_bpe
+        # A private attribute (tiktoken 0.8 to 0.14): a release without it counts the same
+        # through the Encoding itself, keeping the dict.
+        self._core: Encoding = getattr(encoding, "_core_bpe", encoding)
 
     def encode_ordinary(self, text: str) -> list[int]:
         try:
