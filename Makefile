@@ -1,4 +1,4 @@
-# The two commands of the README: `make review-demo` (install + run) and `make test`.
+# The two commands of the README: `make install` (then `ci-orch plan` on a sample diff) and `make test`.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
