@@ -132,8 +132,12 @@ async def _routed(
     work: Callable[[Routing], Awaitable[T]],
 ) -> tuple[T, tuple[str, ...]]:
     ledger = await open_run_ledger(config.ledger.url, required=config.policy.ledger_required)
-    providers = {p.id: build_provider(p, env) for p in config.providers}
+    providers: dict[str, Provider] = {}
     try:
+        # Built inside the try: a provider that cannot be built (a missing CA file) must
+        # not leave the ledger's connection, or the providers built before it, open.
+        for p in config.providers:
+            providers[p.id] = build_provider(p, env)
         result = await work(Routing(ledger, providers, run_id, on_attempt, cancel))
         return result, ledger.notes()
     finally:
