@@ -92,7 +92,6 @@ class HttpProvider(Provider):
         per_pool = math.ceil(config.max_concurrency / shards)
         self._clients = [self._new_client(config, per_pool) for _ in range(shards)]
         self._busy = [0] * shards
-        self._client = self._clients[0]
 
     def _new_client(self, config: ProviderConfig, concurrency: int) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -150,8 +149,11 @@ class HttpProvider(Provider):
             return None
         url, body = counting
         try:
-            async with asyncio.timeout(COUNT_TIMEOUT_S):
-                response = await self._client.post(url, json=body, timeout=COUNT_TIMEOUT_S)
+            # On the least busy pool like a call: counts come once per request, and on one
+            # pool of two connections they would queue behind each other into the timeout.
+            with self._least_busy() as client:
+                async with asyncio.timeout(COUNT_TIMEOUT_S):
+                    response = await client.post(url, json=body, timeout=COUNT_TIMEOUT_S)
         except (TimeoutError, httpx.HTTPError) as exc:
             log.debug("provider %s: token count unavailable: %s", self.id, type(exc).__name__)
             return None
