@@ -123,3 +123,15 @@ async def test_a_deployment_known_healthy_is_not_probed(
     await run(make_router(config, [provider], ledger, run_id="run-2", env=KEYS), 2)
     await provider.aclose()
     assert len(server.probes) == 1  # the second run's ledger remembered the answer
+
+
+async def test_a_listing_that_fails_after_a_call_answered_is_not_counted() -> None:
+    from ci_orch.providers.errors import ServerError
+    from ci_orch.routing.breaker import Breaker
+
+    breaker = Breaker("p", BreakerConfig(failure_threshold=3))
+    breaker.probed = True  # the probe went out with the first call
+    assert breaker.admit(0.0) is not None
+    breaker.succeeded()  # the call answered first
+    breaker.probe_failed(ServerError("listing 503", provider_id="p", status=503), 1.0)
+    assert (breaker.failures, breaker.healthy) == (0, True)

@@ -124,7 +124,10 @@ class Breaker:
 
     def probe_failed(self, error: ProviderError, now: float) -> None:
         """A health failure of the models endpoint: counted like a call's, but it held no
-        slot, and it sets no throttle (a Retry-After there is the listing's own)."""
+        slot, and it sets no throttle (a Retry-After there is the listing's own). A call
+        that answered meanwhile outweighs it: the listing failed alone."""
+        if self.healthy:
+            return
         self._count(error, now)
 
     def wake(self) -> None:
