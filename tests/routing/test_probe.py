@@ -135,3 +135,35 @@ async def test_a_listing_that_fails_after_a_call_answered_is_not_counted() -> No
     breaker.succeeded()  # the call answered first
     breaker.probe_failed(ServerError("listing 503", provider_id="p", status=503), 1.0)
     assert (breaker.failures, breaker.healthy) == (0, True)
+
+
+class _Listing:
+    """A provider whose models listing fails with `error` (only `probe` is used)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+        self.config = pcfg("p")
+
+    async def probe(self, timeout_s: float) -> str:
+        raise self.error
+
+
+@pytest.mark.parametrize(("status", "disabled"), [(401, True), (403, False)])
+async def test_only_a_rejected_key_disables_a_403_listing_is_no_verdict(
+    status: int, disabled: bool
+) -> None:
+    from ci_orch.providers.errors import AuthError
+    from ci_orch.routing.breaker import Breaker
+    from ci_orch.routing.liveness import Probes
+
+    async def persist(_: Breaker) -> None:
+        return None
+
+    off: dict[str, str] = {}
+    probes = Probes(enabled=True, clock=FakeClock(), disabled=off, persist=persist)
+    breaker = Breaker("p", BreakerConfig())
+    error = AuthError("no", provider_id="p", status=status)
+    probes.start(_Listing(error), breaker, 10.0)  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert ("p" in off) is disabled
+    assert breaker.failures == 0

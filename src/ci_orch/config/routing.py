@@ -43,8 +43,9 @@ class BreakerConfig(Frozen):
     probe: bool = Field(
         True,
         description="on a cold start, ask the vendor's free models endpoint whether the API "
-        "is up: an answer lifts the cold-start limit at once, a refused key disables the "
-        "provider before any call; turn off for a gateway with no models endpoint",
+        "is up: an answer lifts the cold-start limit at once, a rejected key (401) disables "
+        "the provider, and calls still waiting are never sent; turn off for a gateway with "
+        "no models endpoint",
     )
 
 

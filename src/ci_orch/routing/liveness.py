@@ -7,9 +7,12 @@ vendor's models endpoint, which costs no tokens, whether the API is up:
 
 - 2xx: the API and the key are good; the breaker admits up to the deployment's
   `max_concurrency` before its first answer, as many as the limiter lets through;
-- 401/403: the key is refused; the provider is disabled for the run, and a call still
+- 401: the key is refused; the provider is disabled for the run, and a call still
   queued behind its hold or slot is never sent;
-- 5xx, refused, reset, timeout: one health failure on the breaker;
+- 403: no verdict (listing models is a permission of its own, which a restricted key
+  may lack while it can chat);
+- 5xx, refused, reset, timeout: one health failure on the breaker, unless a call has
+  answered meanwhile;
 - 429: no verdict (the list has a rate limit of its own); the cold-start limit stays;
 - 404/405 or any other answer: no verdict; the cold-start limit stays.
 
@@ -69,6 +72,11 @@ class Probes:
         try:
             verdict = await provider.probe(timeout)
         except AuthError as exc:
+            if exc.status == 403:
+                # Listing models is a permission of its own: a restricted key (OpenAI's,
+                # a gateway's per-model key) may chat without it. No verdict: the calls say.
+                log.debug("provider %s: models endpoint forbidden to this key", pid)
+                return
             self._disabled.setdefault(pid, f"AuthError: {exc} (models endpoint)")
             log.debug("provider %s: models endpoint refused the key", pid)
             breaker.wake()
