@@ -92,7 +92,7 @@ class SecretEngine:
             return []
         positions = self._index.positions(text.lower())
         found: list[tuple[int, SecretMatch]] = []
-        candidates = set(self._always) if self._any_always(text) else set()
+        candidates = self._always_matching(text)
         for keyword in positions:
             candidates.update(self._woken.get(keyword, ()))
         for priority in sorted(candidates):
@@ -109,16 +109,16 @@ class SecretEngine:
         return _without_overlaps(found)
 
 
-    def _any_always(self, text: str) -> bool:
-        """Whether a rule with no keywords can match `text` (most texts hold none of their
-        tokens). One search per rule: each pattern starts with its token's literal prefix,
-        which `re` jumps to; joined into one alternation they lose that and took half as
-        long again."""
+    def _always_matching(self, text: str) -> set[int]:
+        """The rules with no keywords that match somewhere in `text` (most texts hold none
+        of their tokens); only those are run in full. One search per rule: each pattern
+        starts with its token's literal prefix, which `re` jumps to; joined into one
+        alternation they lose that and took half as long again."""
         searches = self._always_searches
         if searches is None:  # compiled on first use, as every rule is
             searches = tuple(self.rules[p].compiled.search for p in self._always)
             self._always_searches = searches
-        return any(search(text) for search in searches)
+        return {p for p, search in zip(self._always, searches, strict=True) if search(text)}
 
 
 def assess(rule: SecretRule, value: str) -> Confidence | None:
