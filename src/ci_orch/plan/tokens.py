@@ -26,6 +26,7 @@ _BLOB = "https://openaipublic.blob.core.windows.net/encodings/{name}.tiktoken"
 # No offline tokenizer exists for Claude or Gemini; o200k undercounts them by up to ~15%,
 # so their estimate is padded (and the router corrects it from each response's usage).
 ESTIMATE_PADDING = 1.15
+_ESTIMATE = "-estimate"
 _OPENAI_TYPES = {"openai", "azure"}
 _CL100K_PREFIXES = ("gpt-4-", "gpt-4", "gpt-3.5")
 _O200K_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-5", "o1", "o3", "o4", "chatgpt-4o", "gpt-oss")
@@ -60,6 +61,11 @@ class Tokenizer:
         encode = self._encoding.encode_ordinary
         return [len(encode(t)) for t in texts]
 
+    @property
+    def encoding_name(self) -> str:
+        """The encoding that counts: an estimate pads the counts of another model's."""
+        return self.name.removesuffix(_ESTIMATE)
+
     def pad(self, raw: int) -> int:
         return raw if self.exact else int(raw * ESTIMATE_PADDING) + 1
 
@@ -83,7 +89,7 @@ def tokenizer_for(provider_type: str, model: str) -> Tokenizer:
     if provider_type in _OPENAI_TYPES:
         name = encoding_name(model)
         return Tokenizer(name, True, get_encoding(name))
-    return Tokenizer("o200k_base-estimate", False, get_encoding("o200k_base"))
+    return Tokenizer(f"o200k_base{_ESTIMATE}", False, get_encoding("o200k_base"))
 
 
 @lru_cache(maxsize=4)

@@ -27,7 +27,7 @@ class TokenCounter:
         if request.json_schema is not None:
             self._texts.append(json.dumps(request.json_schema))
         self._floor = floor or 0
-        self._seen: dict[str, int] = {}
+        self._raw: dict[str, list[int]] = {}  # encoding -> each text's unpadded count
         self._vendor: dict[str, int] = {}
 
     def estimate(self) -> int:
@@ -47,12 +47,13 @@ class TokenCounter:
         return max(self._counted(tokenizer_for(config.type, config.model)), self._floor)
 
     def _counted(self, tokenizer: Tokenizer) -> int:
-        # Once per tokenizer: the neutral estimate is an OpenAI provider's own count, and a
-        # large prompt costs a tenth of a second and a list of every token to count.
-        if tokenizer.name not in self._seen:
-            n = sum(map(tokenizer.count, self._texts))
-            self._seen[tokenizer.name] = n + _PER_MESSAGE * len(self._texts) + _PER_REPLY
-        return self._seen[tokenizer.name]
+        # Once per encoding: the neutral estimate is an OpenAI provider's own count and the
+        # padded estimate of every other vendor's, and a large prompt costs a tenth of a
+        # second to count.
+        raws = self._raw.get(tokenizer.encoding_name)
+        if raws is None:
+            raws = self._raw[tokenizer.encoding_name] = tokenizer.raw_counts(self._texts)
+        return sum(map(tokenizer.pad, raws)) + _PER_MESSAGE * len(self._texts) + _PER_REPLY
 
 
 def worst_case_usd(config: ProviderConfig, input_tokens: int, max_output_tokens: int) -> float:
