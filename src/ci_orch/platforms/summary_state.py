@@ -28,6 +28,12 @@ def state_text(report: RunReport) -> str:
     return state_marker(state.to_json()) if state else ""
 
 
+def section_text(summary_md: str, report: RunReport, extra: str = "") -> str:
+    """This task's part of the one summary: its summary.md, what the run could not post
+    elsewhere, and (the review only) the hidden state the next run builds on."""
+    return "\n\n".join(p for p in (summary_md.rstrip(), extra, state_text(report)) if p)
+
+
 def state_from_summary(body: str) -> ReviewState | None:
     review = sections_in(body).get("review")
     text = state_in(review) if review else None

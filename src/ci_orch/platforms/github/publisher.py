@@ -27,7 +27,7 @@ from typing import TypeVar
 from ci_orch.context.model import PipelineContext
 from ci_orch.platforms.github.checks import publish_check
 from ci_orch.platforms.github.client import GitHubClient, RateLimiter, Scope, how_to_grant
-from ci_orch.platforms.github.summary import last_state, section_text, upsert_summary
+from ci_orch.platforms.github.summary import last_state, upsert_summary
 from ci_orch.platforms.github.threads import (
     load_existing,
     plan_review,
@@ -43,7 +43,7 @@ from ci_orch.platforms.interface import (
     PublishOutcome,
 )
 from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S, WaitBudget
-from ci_orch.platforms.summary_state import state_text, still_open
+from ci_orch.platforms.summary_state import section_text, still_open
 from ci_orch.report.model import ReviewFinding
 from ci_orch.review.state import ReviewState
 
@@ -217,7 +217,7 @@ class Session:
 
     def summary(self, number: int, me: str) -> None:
         report = self.pub.report
-        text = section_text(self.pub.summary_md, self.extra, state_text(report))
+        text = section_text(self.pub.summary_md, report, self.extra)
         result = upsert_summary(self.client, self.repo, number, me, report.task, text)
         (self.posted if result.created else self.updated)["summary"] += 1
         if result.url:

@@ -37,12 +37,6 @@ class SummaryResult:
     url: str | None
 
 
-def section_text(summary_md: str, extra: str = "", state: str = "") -> str:
-    """This task's part of the one summary: its summary.md, what the review could not carry,
-    and (the review only) the hidden state the next run builds on."""
-    return "\n\n".join(part for part in (summary_md.rstrip(), extra, state) if part)
-
-
 def summary_body(old_body: str | None, task: str, text: str) -> str:
     # The marker goes last and is never cut: it is how the next run finds this comment.
     return with_section(old_body, task, text, limit=BODY_LIMIT, fit=trim, marker_last=True)

@@ -28,7 +28,7 @@ from ci_orch.platforms.interface import (
 )
 from ci_orch.platforms.markers import fingerprints_in
 from ci_orch.platforms.retry import DEFAULT_MAX_WAIT_S, WaitBudget
-from ci_orch.platforms.summary_state import state_text, still_open
+from ci_orch.platforms.summary_state import section_text, still_open
 from ci_orch.review.state import ReviewState
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class GitLabPublisher(Publisher):
     def _summary(self, client: GitLabClient, me: int, publication: Publication,
                  tally: Tally) -> str:
         report = publication.report
-        text = "\n\n".join(p for p in (publication.summary_md.rstrip(), state_text(report)) if p)
+        text = section_text(publication.summary_md, report)
         try:
             return upsert_summary(client, me, report.task, text)
         except PermissionMissing:
