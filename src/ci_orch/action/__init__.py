@@ -1,6 +1,2 @@
 """The GitHub Actions runtime: the Docker action's inputs, outputs and workspace, workflow
 commands, and the publishers that write to the runner itself (annotations, step summary)."""
-
-from ci_orch.action.publisher import StepSummaryPublisher, WorkflowCommandPublisher
-
-__all__ = ["StepSummaryPublisher", "WorkflowCommandPublisher"]
