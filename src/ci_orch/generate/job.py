@@ -76,8 +76,11 @@ def run_job(
             paid = run_paid(begun, env, work, on_attempt)
         except LedgerUnavailable as exc:  # policy.ledger_required and the ledger is down
             return _finish(begun, *_stopped(begun, "failed", str(exc)), options.task)
-    report, verdict = _generated(begun, paid, options)
-    return _finish(begun, report, verdict, options.task, paid.result.patches, paid)
+    # Reasons quote git and the parser, which may quote the patch: scrubbed once, for the
+    # notes and the patch files alike.
+    patches = _scrubbed(paid.result.patches, begun.egress)
+    report, verdict = _generated(begun, paid, options, patches)
+    return _finish(begun, report, verdict, options.task, patches, paid)
 
 
 def _head(changes: Changes) -> tuple[Path, str]:
@@ -106,7 +109,10 @@ async def _generate(
 
 
 def _generated(
-    begun: Start, paid: Paid[GenerateResult], options: GenerateOptions
+    begun: Start,
+    paid: Paid[GenerateResult],
+    options: GenerateOptions,
+    patches: tuple[PatchResult, ...],
 ) -> tuple[RunReport, Verdict]:
     changes, config, r = begun.changes, begun.config, paid.result
     task = options.task
@@ -125,7 +131,7 @@ def _generated(
         *changes.context.trust_warnings(),
         *begun.notices,
         f"task {task}: {len(r.patches)} patch(es)",
-        *patch_notes(_scrubbed(r.patches, begun.egress)),
+        *patch_notes(patches),
         *([retries] if retries else []),
         *r.notes,
         *paid.notes,
@@ -159,7 +165,7 @@ def _stopped(begun: Start, status: RunStatus, note: str) -> tuple[RunReport, Ver
 
 
 def _scrubbed(patches: tuple[PatchResult, ...], egress: Egress) -> tuple[PatchResult, ...]:
-    """Reasons quote git and the parser, which may quote the patch: mask secrets in them."""
+    """The patches with secrets masked in their reasons."""
     redactor = egress.redactor
     return tuple(dataclasses.replace(p, reason=redactor.redact(p.reason)) for p in patches)
 
@@ -172,6 +178,6 @@ def _finish(
     patches: tuple[PatchResult, ...] = (),
     paid: Paid[GenerateResult] | None = None,
 ) -> Generated:
-    written = write_patches(_scrubbed(patches, begun.egress), begun.directory, task)
+    written = write_patches(patches, begun.directory, task)
     job = finish(begun, report, verdict, written=tuple(written), paid=paid)
     return Generated(job, patches)
