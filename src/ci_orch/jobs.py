@@ -152,6 +152,7 @@ class Job:
 
     report: RunReport
     files: tuple[Path, ...]
+    directory: Path  # where the report files went
     verdict: Verdict
     changes: Changes  # what was run on: publishers validate comment lines against it
     publish: PublishConfig  # how publishing this run may wait
@@ -175,8 +176,8 @@ def finish(
     """Write every report file (after `written`, files the command wrote itself), then
     record the run's telemetry (which warns, never fails)."""
     files = write_reports(report, begun.directory, egress=begun.egress)
-    job = Job(report, (*written, *files), verdict, begun.changes, begun.config.publish,
-              begun.egress)
+    job = Job(report, (*written, *files), begun.directory, verdict, begun.changes,
+              begun.config.publish, begun.egress)
     if paid is not None:
         record_run(report, begun.config, run_id=paid.run_id, content=paid.content)
     return job

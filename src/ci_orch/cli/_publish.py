@@ -95,10 +95,9 @@ def after_job(job: Job, summary: str, platform: str) -> Ran:
     run's own egress filter, print the one-screen summary, publish."""
     use_run_filter(job.egress)
     echo_untrusted(summary)
-    directory = report_dir_of(job.files)
-    publish_run(job.report, job.changes, directory, platform=platform,
+    publish_run(job.report, job.changes, job.directory, platform=platform,
                 max_wait_s=job.publish.max_wait_s, egress=job.egress)
-    return Ran(job.report, directory)
+    return Ran(job.report, job.directory)
 
 
 def publish_run(
@@ -157,9 +156,3 @@ def describe(outcome: PublishOutcome) -> str:
         *([f"{outcome.resolved} resolved"] if outcome.resolved else []),
     ]
     return ", ".join(parts) or "nothing changed"
-
-
-def report_dir_of(files: tuple[Path, ...]) -> Path:
-    """The report directory of a job: where its summary.md (else any report file) went."""
-    named = [p for p in files if p.name in ("summary.md", "report.json")]
-    return named[0].parent if named else Path.cwd()
