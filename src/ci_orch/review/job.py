@@ -21,7 +21,7 @@ from ci_orch.gate import run_gate
 from ci_orch.jobs import LEDGER, Inputs, Job, Paid, Routing, Start, finish, run_paid, start
 from ci_orch.ledger.fallback import FallbackLedger, LedgerUnavailable
 from ci_orch.plan.estimate import default_target
-from ci_orch.plan.planner import plan_review
+from ci_orch.plan.planner import draft_plan
 from ci_orch.report.build import author_blocking, build_report
 from ci_orch.report.model import Increment, RunReport
 from ci_orch.review.increment import Scope
@@ -177,7 +177,7 @@ def _skipped(
     only; the review is reported as skipped (no key) or failed, never as passed."""
     changes, config = begun.changes, begun.config
     gate = run_gate(changes.diff, config.gate)
-    plan = plan_review(
+    plan = draft_plan(
         changes.diff,
         review_target(config) if config.providers else default_target(),
         paths=config.review.paths,
