@@ -20,8 +20,13 @@ def parse_with_lines(text: str) -> tuple[Any, dict[KeyPath, int]]:
     """Parse YAML text (a file, or a file as the base revision has it) with key lines."""
     import yaml  # here, not at the top: a run with no config file never loads the parser
 
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    data = yaml.safe_load(text)
+    # One parse: the node tree gives the lines, and the same tree is built into the data.
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
     lines: dict[KeyPath, int] = {}
     if node is not None:
         _walk(node, (), lines)
@@ -29,7 +34,7 @@ def parse_with_lines(text: str) -> tuple[Any, dict[KeyPath, int]]:
 
 
 def _walk(node: yaml.Node, at: KeyPath, lines: dict[KeyPath, int]) -> None:
-    import yaml
+    import yaml  # already loaded by the caller: a lookup, not a load
 
     lines.setdefault(at, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
