@@ -21,13 +21,12 @@ from ci_orch.action.runtime import append_summary, command
 from ci_orch.platforms.interface import Publication, Publisher, PublishError, PublishOutcome
 from ci_orch.platforms.select import RunnerPublishers
 from ci_orch.report.inert import plain
-from ci_orch.report.model import GateFinding, ReviewFinding, RunReport
+from ci_orch.report.model import SEVERITY_ORDER, GateFinding, ReviewFinding, RunReport
 
 Level = Literal["error", "warning", "notice"]
 LEVELS: tuple[Level, ...] = ("error", "warning", "notice")
 PER_LEVEL = 10  # GitHub's per-step limit for each level
 MESSAGE_CHARS = 2_000  # far below the 64 KB limit: the annotation is a pointer, not the report
-_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 _LEVEL: dict[str, Level] = {
     "critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"
 }
@@ -51,7 +50,7 @@ def _from_gate(f: GateFinding) -> Annotation:
         level, f.path, f.line, max(f.end_line, f.line),
         f"ci-orch gate: {f.kind} {f.rule} ({f.severity})",
         plain(f"{f.message or f.label or f.rule} ({verdict})", MESSAGE_CHARS),
-        (_RANK[f.severity], 0 if f.blocking else 1, f.path, f.line),
+        (SEVERITY_ORDER[f.severity], 0 if f.blocking else 1, f.path, f.line),
     )
 
 
@@ -61,7 +60,7 @@ def _from_review(f: ReviewFinding) -> Annotation:
         _LEVEL[f.severity], f.path, f.start_line, f.end_line,
         plain(f"ci-orch review: {f.severity} {f.category}: {f.title}", 255, one_line=True),
         plain(text, MESSAGE_CHARS),
-        (_RANK[f.severity], 2, f.path, f.start_line),
+        (SEVERITY_ORDER[f.severity], 2, f.path, f.start_line),
     )
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 from ci_orch.report.interface import Renderer
 from ci_orch.report.markdown_cost import cost_section, usd
 from ci_orch.report.mdtext import inline
-from ci_orch.report.model import GateFinding, ReviewFinding, RunReport
+from ci_orch.report.model import SEVERITY_ORDER, GateFinding, ReviewFinding, RunReport
 
 MAX_ROWS = 50
 BODY_CHARS = 600
 _VERDICT = {"pass": "passed", "block": "**BLOCKED**", "not-run": "not run"}
-_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 class MarkdownRenderer(Renderer):
@@ -90,7 +89,8 @@ def _gate(r: RunReport) -> list[str]:
     if not r.gate.findings:
         return [*out, f"No findings in {r.gate.added_lines_scanned} added lines and "
                 f"{r.gate.model_outputs_scanned} model outputs.", ""]
-    rows = sorted(r.gate.findings, key=lambda f: (not f.blocking, _RANK[f.severity], f.path))
+    rows = sorted(r.gate.findings,
+                  key=lambda f: (not f.blocking, SEVERITY_ORDER[f.severity], f.path))
     out += ["| Severity | Kind | Rule | Location | Source | Blocks | Detail |",
             "|---|---|---|---|---|---|---|"]
     out += [_gate_row(f) for f in rows[:MAX_ROWS]]

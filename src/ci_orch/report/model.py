@@ -17,6 +17,8 @@ from ci_orch.plan.model import SkippedFile
 
 Status = Literal["complete", "partial", "failed", "cancelled", "skipped"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
+# Most severe first: the order every list of findings is shown in.
+SEVERITY_ORDER: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 ExitCodeValue = Literal[0, 1, 2, 3, 4, 130, 143]
 
 

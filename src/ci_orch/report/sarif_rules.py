@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ci_orch.report.model import GateFinding, ReviewFinding
+from ci_orch.report.model import SEVERITY_ORDER, GateFinding, ReviewFinding
 
 INFO_URI = "https://github.com/ci-orch/ci-orch/blob/main/docs/report.md"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0",
                      "info": "0.1"}
-_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 _KIND = {
     "secret": ("Secret", "A credential, key or token was added in this change. Anyone who can "
                "read the repository can read it, and it stays in the history.",
@@ -35,7 +34,7 @@ _PRECISION = {"high": "high", "medium": "medium", "low": "low"}
 
 
 def rank(severity: str) -> int:
-    return _RANK[severity]
+    return SEVERITY_ORDER[severity]
 
 
 class RuleSet:

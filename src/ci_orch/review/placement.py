@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ci_orch.diff.model import Diff, DiffLineMap, FileChange, Side
-from ci_orch.report.model import ReviewFinding
+from ci_orch.report.model import SEVERITY_ORDER, ReviewFinding
 from ci_orch.review.findings import ModelFinding
 
 Placement = Literal["inline", "file", "summary"]
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from ci_orch.platforms.github.text import (
 from ci_orch.platforms.interface import PublishError
 from ci_orch.report.inert import plain
 from ci_orch.report.mdtext import inline as md
-from ci_orch.report.model import GateFinding, ReviewFinding, RunReport
+from ci_orch.report.model import SEVERITY_ORDER, GateFinding, ReviewFinding, RunReport
 
 CHECKS = Scope("checks: write", "create or update the check run")
 EXTERNAL_ID = "ci-orch"
@@ -54,7 +54,6 @@ CHECK_NAMES = {"review": "ci-orch review", "generate": "ci-orch generate", "gate
 Annotation = dict[str, Any]
 _REVIEW_LEVEL = {"critical": "warning", "high": "warning", "medium": "warning",
                  "low": "notice", "info": "notice"}
-_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +158,7 @@ def _result(run: dict[str, Any], created: bool, sent: int, duplicate: int,
 
 def all_annotations(report: RunReport) -> list[Annotation]:
     """Blocking gate findings first, then the other gate findings, then review findings."""
-    gate = sorted(report.gate.findings, key=lambda f: (not f.blocking, _RANK[f.severity]))
+    gate = sorted(report.gate.findings, key=lambda f: (not f.blocking, SEVERITY_ORDER[f.severity]))
     review = [a for a in map(review_annotation, report.findings) if a is not None]
     return [*map(gate_annotation, gate), *review]
 
