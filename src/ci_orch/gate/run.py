@@ -60,8 +60,9 @@ def texts_from_diff(diff: Diff) -> Iterator[ScanText]:
 
 
 # Added lines are scanned this many bytes at a time: a 50 MB diff never holds all its texts
-# (each file's added and visible lines) at once, and a batch is still big enough for
-# bandit to share it out between processes.
+# (each file's added and visible lines) at once. A batch holding 2 MB of Python or more
+# shares it out between bandit processes, started again for each batch; measured on 50 MB
+# of Django, 4 MB batches kept the whole gate faster than one batch and 60 MB smaller.
 BATCH_BYTES = 4_000_000
 
 
