@@ -62,14 +62,16 @@ def upsert_summary(client: GitHubClient, repo: str, number: int, me: str,
     now = find_summary(client, repo, number, me, SUMMARY_MARKER)
     mine = sections_in(summary_body(None, task, text)).get(task)
     if now is not None and sections_in(str(now.get("body") or "")).get(task) != mine:
-        again = _write(client, repo, number, me, task, text)
+        again = _write(client, repo, number, me, task, text, found=now)
         return SummaryResult(result.created, again.url or result.url)
     return result
 
 
 def _write(client: GitHubClient, repo: str, number: int, me: str, task: str,
-           text: str) -> SummaryResult:
-    old = find_summary(client, repo, number, me, SUMMARY_MARKER)
+           text: str, found: dict[str, Any] | None = None) -> SummaryResult:
+    """Write `task`'s section into the summary `found` (looked up when not given: all the
+    PR's comments are paged through), or a new comment."""
+    old = found or find_summary(client, repo, number, me, SUMMARY_MARKER)
     body = summary_body(str(old.get("body") or "") if old else None, task, text)
     if old is not None:
         _, data = client.request("PATCH", f"/repos/{repo}/issues/comments/{old['id']}",

@@ -25,7 +25,7 @@ def upsert_summary(client: GitLabClient, me: int, task: str, text: str) -> str:
     now = own_summary(client.notes(), me)
     mine = sections_in(summary_body(None, task, text)).get(task)
     if now is not None and sections_in(now.body).get(task) != mine:
-        _write_section(client, me, task, text)
+        _write_section(client, me, task, text, existing=now)  # merged into what is there
     return done
 
 
@@ -35,8 +35,10 @@ def last_state(client: GitLabClient) -> ReviewState | None:
     return state_from_summary(note.body) if note else None
 
 
-def _write_section(client: GitLabClient, me: int, task: str, text: str) -> str:
-    existing = own_summary(client.notes(), me)
+def _write_section(client: GitLabClient, me: int, task: str, text: str,
+                   existing: Note | None = None) -> str:
+    """Write `task`'s section into `existing` (looked up when not given), or a new note."""
+    existing = existing or own_summary(client.notes(), me)
     body = summary_body(existing.body if existing else None, task, text)
     if existing is None:
         client.create_note(body)
