@@ -137,16 +137,10 @@ class Handler(BaseHTTPRequestHandler):
         self.server.probed(dialect.name, outcome.fault if outcome else "ok", self._headers())
         if outcome is None:
             self._send(dialect.listing(listed(state)))
-        elif outcome.fault == "hang":
-            self.server.stopping.wait(outcome.hang_s)
-            self.close_connection = True
         elif outcome.fault == "reset":  # before any byte of an answer: a dead listener
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
-        elif outcome.fault == "status" and outcome.variant == "html":
-            page = f"<html><body><h1>{outcome.status}</h1></body></html>".encode()
-            self._send_bytes(outcome.status, page, {}, "text/html")
-        else:
+        elif not self._misbehave(outcome):  # a hang, a proxy's error page
             self._send(fault_reply(dialect, outcome) or dialect.listing(listed(state)))
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
